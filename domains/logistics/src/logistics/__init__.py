@@ -1,0 +1,1 @@
+"""The logistics (supply) domain: suppliers, parts, and how goods move to customers."""

@@ -1,0 +1,1 @@
+"""The marketing domain: who our customers are and how to reach the right ones."""

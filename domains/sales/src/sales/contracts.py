@@ -1,0 +1,106 @@
+"""Contracts of the sales products: what consumers may rely on, checked on every write."""
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+ORDER_STATUSES = ["F", "O", "P"]
+ORDER_PRIORITIES = ["1-URGENT", "2-HIGH", "3-MEDIUM", "4-NOT SPECIFIED", "5-LOW"]
+MARKET_SEGMENTS = ["AUTOMOBILE", "BUILDING", "FURNITURE", "HOUSEHOLD", "MACHINERY"]
+
+
+class Nations(pa.DataFrameModel):
+    """The 25 TPC-H nations with the region each belongs to."""
+
+    n_nationkey: Series[int] = pa.Field(unique=True, ge=0, description="Nation id.")
+    n_name: Series[str] = pa.Field(description="Nation name, upper case.")
+    n_regionkey: Series[int] = pa.Field(ge=0, description="Region id.")
+    r_name: Series[str] = pa.Field(
+        isin=["AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"], description="Region name."
+    )
+
+
+class Customers(pa.DataFrameModel):
+    """Customer master data as the sales system knows it."""
+
+    c_custkey: Series[int] = pa.Field(unique=True, gt=0, description="Customer id.")
+    c_name: Series[str] = pa.Field(str_startswith="Customer#", description="Customer name.")
+    c_nationkey: Series[int] = pa.Field(ge=0, le=24, description="Nation of the customer.")
+    c_acctbal: Series[float] = pa.Field(description="Account balance (may be negative).")
+    c_mktsegment: Series[str] = pa.Field(isin=MARKET_SEGMENTS, description="Market segment.")
+
+
+class Orders(pa.DataFrameModel):
+    """One row per customer order."""
+
+    o_orderkey: Series[int] = pa.Field(unique=True, gt=0, description="Order id.")
+    o_custkey: Series[int] = pa.Field(gt=0, description="Ordering customer.")
+    o_orderstatus: Series[str] = pa.Field(isin=ORDER_STATUSES, description="F(illed), O(pen), P(artial).")
+    o_totalprice: Series[float] = pa.Field(gt=0, description="Order total incl. tax and discount.")
+    o_orderdate: Series[pd.Timestamp] = pa.Field(description="Day the order was placed.")
+    o_orderpriority: Series[str] = pa.Field(isin=ORDER_PRIORITIES, description="Priority class.")
+    o_shippriority: Series[int] = pa.Field(ge=0, description="Shipping priority.")
+    o_comment: Series[str] = pa.Field(description="Free-text comment from the clerk.")
+
+
+class LineItems(pa.DataFrameModel):
+    """One row per order line: what was sold, at what price, and how it shipped."""
+
+    l_orderkey: Series[int] = pa.Field(gt=0, description="Order id.")
+    l_partkey: Series[int] = pa.Field(gt=0, description="Part sold.")
+    l_suppkey: Series[int] = pa.Field(gt=0, description="Supplier shipping the part.")
+    l_linenumber: Series[int] = pa.Field(in_range={"min_value": 1, "max_value": 7})
+    l_quantity: Series[float] = pa.Field(in_range={"min_value": 1, "max_value": 50})
+    l_extendedprice: Series[float] = pa.Field(gt=0, description="quantity x part price.")
+    l_discount: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 0.1})
+    l_tax: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 0.08})
+    l_returnflag: Series[str] = pa.Field(isin=["A", "N", "R"], description="R(eturned), A(ccepted), N(one).")
+    l_linestatus: Series[str] = pa.Field(isin=["F", "O"], description="F(illed) or O(pen).")
+    l_shipdate: Series[pd.Timestamp]
+    l_commitdate: Series[pd.Timestamp]
+    l_receiptdate: Series[pd.Timestamp]
+    l_shipmode: Series[str] = pa.Field(
+        isin=["AIR", "FOB", "MAIL", "RAIL", "REG AIR", "SHIP", "TRUCK"], description="Shipping mode."
+    )
+
+    class Config:
+        unique = ["l_orderkey", "l_linenumber"]
+
+
+class PricingSummary(pa.DataFrameModel):
+    """TPC-H Q1: billed, shipped and returned business per return flag and line status."""
+
+    l_returnflag: Series[str] = pa.Field(isin=["A", "N", "R"])
+    l_linestatus: Series[str] = pa.Field(isin=["F", "O"])
+    sum_qty: Series[float] = pa.Field(ge=0)
+    sum_base_price: Series[float] = pa.Field(ge=0)
+    sum_disc_price: Series[float] = pa.Field(ge=0)
+    sum_charge: Series[float] = pa.Field(ge=0)
+    avg_qty: Series[float] = pa.Field(ge=0)
+    avg_price: Series[float] = pa.Field(ge=0)
+    avg_disc: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 0.1})
+    count_order: Series[int] = pa.Field(gt=0)
+
+    class Config:
+        unique = ["l_returnflag", "l_linestatus"]
+
+
+class ShippingPriority(pa.DataFrameModel):
+    """TPC-H Q3: the ten unshipped orders of highest revenue in the BUILDING segment on 1995-03-15."""
+
+    l_orderkey: Series[int] = pa.Field(unique=True, gt=0)
+    revenue: Series[float] = pa.Field(gt=0)
+    o_orderdate: Series[pd.Timestamp]
+    o_shippriority: Series[int] = pa.Field(ge=0)
+
+
+class MonthlyRevenue(pa.DataFrameModel):
+    """Order revenue per month and order priority."""
+
+    order_month: Series[pd.Timestamp] = pa.Field(description="First day of the month.")
+    o_orderpriority: Series[str] = pa.Field(isin=ORDER_PRIORITIES)
+    orders: Series[int] = pa.Field(gt=0)
+    revenue: Series[float] = pa.Field(gt=0)
+
+    class Config:
+        unique = ["order_month", "o_orderpriority"]

@@ -1,0 +1,165 @@
+"""A declared product becomes a Dagster asset whose step runs write-audit-publish.
+
+The contract audit runs inside the asset's step rather than in `IOManager.handle_output`: Dagster accepts
+asset check results only from the step's compute (an IO manager's `log_event` takes materializations and
+observations only), and the check must show in the UI as passed or failed. Inputs are still loaded by the
+mesh IO manager, through Arrow.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from dagmesh.audit import AuditResult
+from dagmesh.card import product_card
+from dagmesh.errors import ContractShapeError, ContractViolation
+from dagmesh.product import CONTEXT_PARAM, DataProduct
+from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
+
+CONTRACT_CHECK = "contract"
+WAREHOUSE_KEY = "warehouse"
+WAREHOUSE_POOL = "dagmesh_warehouse"
+KINDS = {"duckdb", "pandas", "pandera"}
+
+
+def publish_target(product: DataProduct, domain: str) -> PublishTarget:
+    key = product.key(domain)
+    return PublishTarget(
+        product=key.to_user_string(),
+        table=table_for_key(key.path),
+        contract=product.contract,
+        owners=product.owners,
+        version=product.version,
+        partition_column=product.partition_column,
+    )
+
+
+def product_metadata(product: DataProduct, domain: str) -> dict[str, Any]:
+    schema, table = table_for_key(product.key(domain).path)
+    return {
+        "dagster/column_schema": product.contract.table_schema(),
+        "dagster/table_name": f"{schema}.{table}",
+        "dagmesh/contract": product.contract.name,
+        "dagmesh/access": product.access,
+        "dagmesh/version": product.version,
+        "dagmesh/slo": product.slo.describe(),
+        "dagmesh/inputs": [str(ref.resolve(domain).to_user_string()) for ref in product.inputs.values()],
+        "dagmesh/partition_column": product.partition_column or "",
+    }
+
+
+def _audit_metadata(audit: AuditResult) -> dict[str, Any]:
+    return {
+        "rows_audited": audit.rows,
+        "checks": len(audit.outcomes),
+        "failed_checks": len(audit.failed),
+        "results": dg.MetadataValue.md(audit.markdown()),
+    }
+
+
+def _failure_metadata(error: Exception) -> dict[str, Any]:
+    if isinstance(error, ContractViolation):
+        metadata = _audit_metadata(error.result)
+        for outcome in error.result.failed:
+            where = outcome.column or "table"
+            metadata[f"failed: {where} {outcome.check}"] = dg.MetadataValue.json(
+                {"failing_rows": outcome.failures, "samples": [_jsonable(s) for s in outcome.samples]}
+            )
+        return metadata
+    assert isinstance(error, ContractShapeError)
+    return {"missing_columns": error.missing, "extra_columns": error.extra}
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
+        for k, v in row.items()
+    }
+
+
+def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | None:
+    if not context.has_partition_key_range:
+        return None
+    window = context.partition_time_window
+    keys = context.partition_key_range
+    label = keys.start if keys.start == keys.end else f"{keys.start}..{keys.end}"
+    return PartitionWindow(start=window.start, end=window.end, label=label)
+
+
+def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinition:
+    """The Dagster asset for `product` in `domain`, with its contract check, card, schema and SLO."""
+    key = product.key(domain)
+    target = publish_target(product, domain)
+    ins = {param: dg.AssetIn(key=ref.resolve(domain)) for param, ref in product.inputs.items()}
+
+    def compute(context: dg.AssetExecutionContext, **loaded: Any) -> Iterator[Any]:
+        kwargs: dict[str, Any] = {param: loaded[param] for param in product.inputs}
+        for name in product.resource_params:
+            kwargs[name] = getattr(context.resources, name)
+        if product.wants_context:
+            kwargs[CONTEXT_PARAM] = context
+        frame = product.fn(**kwargs)
+        warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
+        try:
+            result = warehouse.publish(target, frame, _partition_window(context))
+        except (ContractViolation, ContractShapeError) as error:
+            yield dg.AssetCheckResult(
+                check_name=CONTRACT_CHECK,
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=_failure_metadata(error),
+            )
+            raise dg.Failure(description=str(error), metadata=_failure_metadata(error)) from error
+        yield dg.AssetCheckResult(
+            check_name=CONTRACT_CHECK, passed=True, metadata=_audit_metadata(result.audit)
+        )
+        yield dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows,
+                "dagster/table_name": result.table,
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name, type_) for name, type_ in result.columns]
+                ),
+                "dagmesh/version": product.version,
+            }
+        )
+
+    # Dagster reads inputs from the signature: give the generic compute the product's input names.
+    parameters = [inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in ins]
+    compute.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    compute.__name__ = product.name
+
+    return dg.asset(
+        key=key,
+        ins=ins,
+        description=product_card(product, domain),
+        metadata=product_metadata(product, domain),
+        tags={
+            "dagmesh/access": product.access,
+            "dagmesh/version": product.version,
+            "dagmesh/domain": domain,
+        },
+        owners=list(product.owners),
+        kinds=KINDS,
+        group_name=domain,
+        code_version=product.version,
+        freshness_policy=product.slo.freshness_policy(),
+        automation_condition=product.automation_condition,
+        partitions_def=product.partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if product.partitions_def else None,
+        required_resource_keys={WAREHOUSE_KEY, *product.resource_params},
+        check_specs=[
+            dg.AssetCheckSpec(
+                CONTRACT_CHECK,
+                asset=key,
+                blocking=True,
+                description=f"Contract {product.contract.name}: every check audited before publishing.",
+            )
+        ],
+        pool=WAREHOUSE_POOL,
+    )(compute)

@@ -1,0 +1,120 @@
+"""One call turns a domain's products into its complete code location: assets, checks, jobs, resources."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from types import ModuleType
+from typing import Any
+
+import dagster as dg
+
+from dagmesh.asset import WAREHOUSE_KEY, build_product_asset
+from dagmesh.errors import ProductDefinitionError
+from dagmesh.io_manager import MeshIOManager
+from dagmesh.product import NAME_PATTERN, DataProduct
+from dagmesh.settings import MeshSettings
+from dagmesh.warehouse import MeshWarehouse
+
+IO_MANAGER_KEY = "io_manager"
+
+
+def products_in(*modules: ModuleType) -> list[DataProduct]:
+    """Every `@data_product` defined at the top level of `modules`, in definition order."""
+    found: list[DataProduct] = []
+    for module in modules:
+        found += [value for value in vars(module).values() if isinstance(value, DataProduct)]
+    return found
+
+
+def _check_inputs(domain: str, products: list[DataProduct]) -> None:
+    names = [p.name for p in products]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ProductDefinitionError(f"domain {domain!r} declares {', '.join(duplicates)} twice")
+    by_name = {p.name: p for p in products}
+    for product in products:
+        for ref in product.inputs.values():
+            if ref.domain in (None, domain) and ref.name not in by_name:
+                raise ProductDefinitionError(
+                    f"{domain}/{product.name} (owners: {', '.join(product.owners)}) reads "
+                    f"{domain}/{ref.name}, which domain {domain!r} does not declare; declare it, or "
+                    "name the producing domain as 'domain/product'"
+                )
+            if ref.domain == domain == product.name:
+                raise ProductDefinitionError(f"{domain}/{product.name} reads itself")
+
+
+def _schedules(domain: str, products: list[DataProduct]) -> list[dg.ScheduleDefinition]:
+    """One job and schedule per (cron, partitioning) so partitioned products get partitioned runs."""
+    groups: dict[tuple[str, Any], list[DataProduct]] = defaultdict(list)
+    for product in products:
+        if product.schedule:
+            groups[(product.schedule, product.partitions_def)].append(product)
+    schedules = []
+    for index, ((cron, partitions_def), members) in enumerate(sorted(groups.items(), key=lambda g: g[0][0])):
+        slug = re.sub(r"[^a-z0-9]+", "_", cron.lower()).strip("_")
+        job = dg.define_asset_job(
+            name=f"{domain}_{'partitioned_' if partitions_def else ''}{slug or index}",
+            selection=dg.AssetSelection.assets(*[p.key(domain) for p in members]),
+            partitions_def=partitions_def,
+        )
+        if partitions_def is not None:
+            # Dagster derives the cadence from the partitions: each new partition runs once it closes.
+            schedules.append(dg.build_schedule_from_partitioned_job(job))
+        else:
+            schedules.append(dg.ScheduleDefinition(job=job, cron_schedule=cron))
+    return schedules
+
+
+def domain_definitions(
+    domain: str,
+    products: Iterable[DataProduct | ModuleType],
+    *,
+    resources: Mapping[str, Any] | None = None,
+    settings: MeshSettings | None = None,
+) -> dg.Definitions:
+    """The Definitions of a domain's code location: a domain's `definitions.py` is this one call."""
+    if not NAME_PATTERN.match(domain):
+        raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
+    declared: list[DataProduct] = []
+    for item in products:
+        declared += products_in(item) if isinstance(item, ModuleType) else [item]
+    if not declared:
+        raise ProductDefinitionError(f"domain {domain!r} declares no data products")
+    _check_inputs(domain, declared)
+
+    assets: list[Any] = [build_product_asset(p, domain) for p in declared]
+    own = {p.key(domain) for p in declared}
+    external = sorted(
+        {ref.resolve(domain) for p in declared for ref in p.inputs.values()} - own,
+        key=lambda k: k.to_user_string(),
+    )
+    # Another domain's product is an external asset here: Dagster draws the lineage and loads it by key.
+    assets += [dg.AssetSpec(key=key, metadata={"dagmesh/external": True}) for key in external]
+
+    sensors = []
+    automated = [p.key(domain) for p in declared if p.automation_condition is not None]
+    if automated:
+        sensors.append(
+            dg.AutomationConditionSensorDefinition(
+                f"{domain}_automation",
+                target=dg.AssetSelection.assets(*automated),
+                default_status=dg.DefaultSensorStatus.RUNNING,
+            )
+        )
+
+    settings = settings or MeshSettings.from_env()
+    warehouse = MeshWarehouse(database=str(settings.warehouse_path))
+    all_resources: dict[str, Any] = {
+        WAREHOUSE_KEY: warehouse,
+        IO_MANAGER_KEY: MeshIOManager(warehouse=warehouse),
+        **(resources or {}),
+    }
+    return dg.Definitions(
+        assets=assets,
+        schedules=_schedules(domain, declared),
+        sensors=sensors,
+        resources=all_resources,
+    )

@@ -1,0 +1,53 @@
+"""Where the embedded mesh keeps its state, read from the environment so tests and deployments can move it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "DAGMESH_HOME"
+WAREHOUSE_ENV = "DAGMESH_WAREHOUSE"
+TPCH_SCALE_ENV = "DAGMESH_TPCH_SCALE"
+DEFAULT_TPCH_SCALE = 0.01
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder holding `workspace.yaml`, so commands work from any sub-folder."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "workspace.yaml").is_file():
+            return folder
+    return here
+
+
+@dataclass(frozen=True)
+class MeshSettings:
+    """The embedded default: a DuckDB file and TPC-H sources under one git-ignored folder."""
+
+    home: Path
+    warehouse_path: Path
+    tpch_scale: float
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.home / "sources"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @classmethod
+    def from_env(cls) -> MeshSettings:
+        home = Path(os.environ.get(HOME_ENV) or find_project_root() / ".dagmesh").resolve()
+        warehouse = Path(os.environ.get(WAREHOUSE_ENV) or home / "warehouse.duckdb").resolve()
+        raw_scale = os.environ.get(TPCH_SCALE_ENV, str(DEFAULT_TPCH_SCALE))
+        try:
+            scale = float(raw_scale)
+        except ValueError:
+            raise ValueError(
+                f"{TPCH_SCALE_ENV}={raw_scale!r} is not a number; use a TPC-H scale factor such as 0.01 or 1"
+            ) from None
+        if scale <= 0:
+            raise ValueError(f"{TPCH_SCALE_ENV} must be positive, got {scale}")
+        return cls(home=home, warehouse_path=warehouse, tpch_scale=scale)
