@@ -58,7 +58,6 @@ def _schedules(domain: str, products: list[DataProduct]) -> list[dg.ScheduleDefi
         job = dg.define_asset_job(
             name=f"{domain}_{'partitioned_' if partitions_def else ''}{slug or index}",
             selection=dg.AssetSelection.assets(*[p.key(domain) for p in members]),
-            partitions_def=partitions_def,
         )
         if partitions_def is not None:
             # Dagster derives the cadence from the partitions: each new partition runs once it closes.

@@ -11,5 +11,5 @@ def query(sql: str, params: list[object] | None = None, **frames: pd.DataFrame) 
     with duckdb.connect() as con:
         for name, frame in frames.items():
             con.register(name, frame)
-        arrow = con.execute(sql, params or []).fetch_arrow_table()
+        arrow = con.execute(sql, params or []).to_arrow_table()
     return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)

@@ -132,7 +132,7 @@ class MeshWarehouse(DuckDBResource):
             if not _table_exists(con, table):
                 raise MissingUpstreamError(consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}")
             query = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
-            arrow = con.execute(query, list(params)).fetch_arrow_table()
+            arrow = con.execute(query, list(params)).to_arrow_table()
         return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
 
     def table_exists(self, table: tuple[str, str]) -> bool:

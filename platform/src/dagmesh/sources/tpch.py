@@ -82,5 +82,5 @@ class TpchSource(dg.ConfigurableResource):
                 else quote_identifier(col)
                 for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
             ]
-            arrow = relation.select(", ".join(columns)).fetch_arrow_table()
+            arrow = relation.select(", ".join(columns)).to_arrow_table()
         return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)

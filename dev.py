@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.11+ and pip.
+
+    python3 dev.py mesh     # set up, then materialize the whole mesh (dagmesh run)
+    python3 dev.py test     # set up, then lint and run the whole test suite
+    python3 dev.py ui       # set up, then open the Dagster UI with every domain (dagster dev)
+    python3 dev.py lock     # re-resolve dependencies into requirements.lock (needs network)
+
+Setup is idempotent: a virtualenv in .venv, the pinned dependencies from requirements.lock (installed by
+uv, itself installed by pip), and the platform plus every domain under domains/ in editable mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+UV_VERSION = "0.13.9"
+STAMP = VENV / ".dagmesh-setup"
+
+
+def _editable_packages() -> list[Path]:
+    return [ROOT / "platform", *sorted(p.parent for p in (ROOT / "domains").glob("*/pyproject.toml"))]
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256(UV_VERSION.encode())
+    for path in [ROOT / "requirements.lock", *(p / "pyproject.toml" for p in _editable_packages())]:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(*command: object, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(c) for c in command], cwd=ROOT, check=True, env=env)
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"dagmesh needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print("creating .venv", flush=True)
+        venv.create(VENV, with_pip=True)
+    fingerprint = _fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    print("installing pinned dependencies (requirements.lock)", flush=True)
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"uv=={UV_VERSION}")
+    uv = [BIN / "uv", "pip", "install", "--quiet", "--python", PYTHON]
+    _run(*uv, "--require-hashes", "-r", ROOT / "requirements.lock")
+    editables = [arg for package in _editable_packages() for arg in ("-e", package)]
+    _run(*uv, "--no-deps", *editables)
+    STAMP.write_text(fingerprint)
+
+
+def mesh_env() -> dict[str, str]:
+    env = dict(os.environ)
+    home = Path(env.get("DAGMESH_HOME", ROOT / ".dagmesh"))
+    dagster_home = Path(env.setdefault("DAGSTER_HOME", str(home / "dagster_home")))
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return env
+
+
+def main(argv: list[str]) -> int:
+    command, args = (argv[0], argv[1:]) if argv else ("help", [])
+    if command == "lock":
+        _run("uv", "lock")
+        _run("uv", "export", "--frozen", "--no-emit-workspace", "--all-packages",
+             "--format", "requirements-txt", "-o", "requirements.lock")
+        return 0
+    if command not in ("mesh", "test", "ui", "setup"):
+        print(__doc__)
+        return 0 if command in ("help", "-h", "--help") else 2
+    setup()
+    if command == "setup":
+        return 0
+    if command == "mesh":
+        return subprocess.run([BIN / "dagmesh", "run", *args], cwd=ROOT, env=mesh_env()).returncode
+    if command == "ui":
+        dagster = [BIN / "dagster", "dev", "-w", ROOT / "workspace.yaml", *args]
+        return subprocess.run(dagster, cwd=ROOT, env=mesh_env()).returncode
+    for check in (["ruff", "format", "--check", "."], ["ruff", "check", "."]):
+        if subprocess.run([BIN / check[0], *check[1:]], cwd=ROOT).returncode:
+            print(f"`{' '.join(check)}` failed: run `.venv/bin/ruff format . && .venv/bin/ruff check --fix .`")
+            return 1
+    return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
