@@ -21,6 +21,7 @@ from dagmesh.product import CONTEXT_PARAM, DataProduct
 from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
 CONTRACT_CHECK = "contract"
+CONSUMER_METADATA = "dagmesh/consumer"
 WAREHOUSE_KEY = "warehouse"
 WAREHOUSE_POOL = "dagmesh_warehouse"
 KINDS = {"duckdb", "pandas", "pandera"}
@@ -35,6 +36,9 @@ def publish_target(product: DataProduct, domain: str) -> PublishTarget:
         owners=product.owners,
         version=product.version,
         partition_column=product.partition_column,
+        access=product.access,
+        allowed_consumers=tuple(product.allowed_consumers),
+        max_lag_seconds=product.slo.max_lag.total_seconds(),
     )
 
 
@@ -49,6 +53,7 @@ def product_metadata(product: DataProduct, domain: str) -> dict[str, Any]:
         "dagmesh/slo": product.slo.describe(),
         "dagmesh/inputs": [str(ref.resolve(domain).to_user_string()) for ref in product.inputs.values()],
         "dagmesh/partition_column": product.partition_column or "",
+        "dagmesh/allowed_consumers": list(product.allowed_consumers),
     }
 
 
@@ -82,7 +87,9 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | None:
-    if not context.has_partition_key_range:
+    # A one-partition run (what a partitioned schedule launches) has a partition key but no range
+    # tags: it must still replace only its window, not the whole table.
+    if not (context.has_partition_key or context.has_partition_key_range):
         return None
     window = context.partition_time_window
     keys = context.partition_key_range
@@ -94,7 +101,12 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
     """The Dagster asset for `product` in `domain`, with its contract check, card, schema and SLO."""
     key = product.key(domain)
     target = publish_target(product, domain)
-    ins = {param: dg.AssetIn(key=ref.resolve(domain)) for param, ref in product.inputs.items()}
+    # Each input carries its consumer, so the IO manager can enforce access levels at read time.
+    consumer = {CONSUMER_METADATA: key.to_user_string(), "dagmesh/consumer_owners": list(product.owners)}
+    ins = {
+        param: dg.AssetIn(key=ref.resolve(domain), metadata=consumer)
+        for param, ref in product.inputs.items()
+    }
 
     def compute(context: dg.AssetExecutionContext, **loaded: Any) -> Iterator[Any]:
         kwargs: dict[str, Any] = {param: loaded[param] for param in product.inputs}

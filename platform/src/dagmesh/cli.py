@@ -142,6 +142,31 @@ def list_products(workspace: WorkspaceOption = None) -> None:
     console.print(table)
 
 
+@app.command()
+def lint(workspace: WorkspaceOption = None) -> None:
+    """Evaluate every governance policy over every product of the workspace; exit 1 on any error."""
+    from dagmesh.governance.lint import lint_workspace
+    from dagmesh.governance.policy import Severity
+
+    path = _workspace_path(workspace)
+    sys.path.insert(0, str(path.parent))
+    violations = lint_workspace(path)
+    if not violations:
+        console.print("[green]no policy violations[/]")
+        return
+    table = Table(title=f"{len(violations)} policy violation(s)")
+    for column in ("product", "owners", "policy", "severity", "problem", "how to fix"):
+        table.add_column(column, overflow="fold")
+    for v in sorted(violations, key=lambda v: (v.severity is not Severity.ERROR, v.product)):
+        style = "red" if v.severity is Severity.ERROR else "yellow"
+        table.add_row(
+            v.product, ", ".join(v.owners), v.policy, f"[{style}]{v.severity.value}[/]", v.message, v.fix
+        )
+    console.print(table)
+    if any(v.severity is Severity.ERROR for v in violations):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point: platform errors print as one clear message and exit 2, never a traceback."""
     warnings.filterwarnings("ignore", module="dagster")

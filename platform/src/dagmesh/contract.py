@@ -71,6 +71,7 @@ class ContractColumn:
     description: str | None
     checks: tuple[ContractCheck, ...]
     pii: bool = False
+    mask: str | None = None  # how a PII column is published: "sha256" or "redacted"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Contract:
                     constraints=dg.TableColumnConstraints(
                         nullable=column.nullable, unique=column.unique, other=other
                     ),
-                    tags={"pii": "true"} if column.pii else None,
+                    tags=_column_tags(column),
                 )
             )
         constraints = None
@@ -116,6 +117,16 @@ class Contract:
             rules += [check.label for check in self.frame_checks]
             constraints = dg.TableConstraints(other=rules)
         return dg.TableSchema(columns=columns, constraints=constraints)
+
+
+MASKS = ("sha256", "redacted")
+
+
+def _column_tags(column: ContractColumn) -> dict[str, str] | None:
+    tags = {"pii": "true"} if column.pii else {}
+    if column.mask:
+        tags["mask"] = column.mask
+    return tags or None
 
 
 def read_contract(model: Any) -> Contract:
@@ -141,6 +152,12 @@ def read_contract(model: Any) -> Contract:
                 f"use one of: {supported}"
             )
         metadata = column.metadata or {}
+        mask = metadata.get("mask")
+        if mask is not None and (mask not in MASKS or DUCKDB_TYPES[dtype] != "VARCHAR"):
+            raise ContractDefinitionError(
+                f"contract {model.__name__}: column {name!r} declares mask {mask!r}; masks are "
+                f"{', '.join(MASKS)} and apply to str columns"
+            )
         columns.append(
             ContractColumn(
                 name=str(name),
@@ -154,6 +171,7 @@ def read_contract(model: Any) -> Contract:
                     for check in column.checks
                 ),
                 pii=bool(metadata.get("pii", False)),
+                mask=mask,
             )
         )
     unique = schema.unique

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -12,9 +14,12 @@ import dagster as dg
 
 from dagmesh.asset import WAREHOUSE_KEY, build_product_asset
 from dagmesh.errors import ProductDefinitionError
+from dagmesh.governance.enforce import enforce_on_load, policies_for
+from dagmesh.governance.interfaces import published_interfaces
+from dagmesh.governance.policy import Policy
 from dagmesh.io_manager import MeshIOManager
 from dagmesh.product import NAME_PATTERN, DataProduct
-from dagmesh.settings import MeshSettings
+from dagmesh.settings import MeshSettings, find_project_root
 from dagmesh.warehouse import MeshWarehouse
 
 IO_MANAGER_KEY = "io_manager"
@@ -26,6 +31,13 @@ def products_in(*modules: ModuleType) -> list[DataProduct]:
     for module in modules:
         found += [value for value in vars(module).values() if isinstance(value, DataProduct)]
     return found
+
+
+def _project_root(products: list[DataProduct]) -> Path:
+    """The mesh project holding the domain's code (where the contract registry lives)."""
+    module = sys.modules.get(products[0].fn.__module__)
+    source = getattr(module, "__file__", None)
+    return find_project_root(Path(source).parent if source else None)
 
 
 def _check_inputs(domain: str, products: list[DataProduct]) -> None:
@@ -73,8 +85,14 @@ def domain_definitions(
     *,
     resources: Mapping[str, Any] | None = None,
     settings: MeshSettings | None = None,
+    policies: Sequence[Policy] = (),
+    policy_overrides: Mapping[str, str] | None = None,
 ) -> dg.Definitions:
-    """The Definitions of a domain's code location: a domain's `definitions.py` is this one call."""
+    """The Definitions of a domain's code location: a domain's `definitions.py` is this one call.
+
+    `policies` adds the domain's own governance rules to the central ones; `policy_overrides` may tighten
+    a central rule (`{"some-policy": "error"}`), never loosen it. Error violations stop the location.
+    """
     if not NAME_PATTERN.match(domain):
         raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
     declared: list[DataProduct] = []
@@ -89,6 +107,12 @@ def domain_definitions(
     external = sorted(
         {ref.resolve(domain) for p in declared for ref in p.inputs.values()} - own,
         key=lambda k: k.to_user_string(),
+    )
+    assets = enforce_on_load(
+        domain,
+        assets,
+        policies_for(policies, policy_overrides),
+        interfaces=published_interfaces(external, _project_root(declared)),
     )
     # Another domain's product is an external asset here: Dagster draws the lineage and loads it by key.
     assets += [dg.AssetSpec(key=key, metadata={"dagmesh/external": True}) for key in external]

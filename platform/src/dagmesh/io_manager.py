@@ -6,9 +6,12 @@ Dagster assets a domain may keep beside its products; they get the same atomic, 
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import pandas as pd
 
+from dagmesh.governance.access import AccessDeniedError, access_message, may_read
 from dagmesh.sql import quote_identifier
 from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
@@ -29,6 +32,7 @@ class MeshIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         upstream = context.asset_key
         consumer = _consumer_name(context)
+        self._enforce_access(context, upstream)
         where, params = None, []
         column = _partition_column(context)
         if column and context.has_asset_partitions:
@@ -44,7 +48,40 @@ class MeshIOManager(dg.ConfigurableIOManager):
         )
 
 
+    def _enforce_access(self, context: dg.InputContext, upstream: dg.AssetKey) -> None:
+        """Defence in depth: refuse a read the producer's published access level does not allow,
+        even if the load-time policy was bypassed. The producer's interface comes from the warehouse."""
+        metadata = context.definition_metadata or {}
+        consumer = _value(metadata.get(CONSUMER_METADATA))
+        if not consumer:
+            return
+        publication = self.warehouse.latest_publication(table_for_key(upstream.path))
+        if publication is None:
+            return  # not published yet: the read itself reports the missing upstream
+        access = str(publication.get("access") or "public")
+        allowed = json.loads(str(publication.get("allowed_consumers") or "[]"))
+        consumer_key = dg.AssetKey.from_user_string(str(consumer))
+        if not may_read(consumer_key, upstream, access, allowed):
+            raise AccessDeniedError(
+                access_message(
+                    consumer_key,
+                    list(_value(metadata.get("dagmesh/consumer_owners")) or []),
+                    upstream,
+                    json.loads(str(publication.get("owners") or "[]")),
+                    access,
+                )
+                + ". Read refused at run time; nothing was loaded."
+            )
+
+
+def _value(raw: object) -> object:
+    return getattr(raw, "value", raw)
+
+
 def _consumer_name(context: dg.InputContext) -> str:
+    consumer = _value((context.definition_metadata or {}).get(CONSUMER_METADATA))
+    if consumer:
+        return str(consumer)
     try:
         return context.op_def.name
     except Exception:  # outside a step (e.g. build_input_context in a notebook)
@@ -58,5 +95,7 @@ def _partition_column(context: dg.InputContext) -> str | None:
     text = getattr(value, "value", value)
     return str(text) if text else None
 
+
+CONSUMER_METADATA = "dagmesh/consumer"  # set on every product input by dagmesh.asset
 
 __all__ = ["MeshIOManager", "PartitionWindow"]

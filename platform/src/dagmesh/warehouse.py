@@ -31,6 +31,9 @@ from dagmesh.sql import qualified_name, quote_identifier
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
 _INCOMING = "_dagmesh_incoming"
 _STAGE = "_dagmesh_stage"
+_INTEGER_TYPES = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+)
 
 
 class WarehouseLockedError(DagmeshError):
@@ -47,6 +50,9 @@ class PublishTarget:
     owners: Sequence[str] = ()
     version: str = ""
     partition_column: str | None = None
+    access: str = "public"
+    allowed_consumers: tuple[str, ...] = ()
+    max_lag_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,21 @@ class MeshWarehouse(DuckDBResource):
             arrow = con.execute(query, list(params)).to_arrow_table()
         return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
 
+    def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
+        """The newest publication record of `table` (its access level, owners, version), if any."""
+        with self.get_connection() as con:
+            if not _table_exists(con, PUBLICATIONS_TABLE):
+                return None
+            cursor = con.execute(
+                f"SELECT * FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
+                "ORDER BY published_at DESC LIMIT 1",
+                [f"{table[0]}.{table[1]}"],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
     def table_exists(self, table: tuple[str, str]) -> bool:
         with self.get_connection() as con:
             return _table_exists(con, table)
@@ -158,7 +179,7 @@ class MeshWarehouse(DuckDBResource):
             frame = frame[contract.column_names]  # by name, never by position
         if frame.columns.duplicated().any():
             raise DagmeshError(f"{target.product} returned a frame with duplicated column names")
-        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        arrow = _to_arrow(frame, lenient=contract is not None)
 
         with self.get_connection() as con:
             con.register(_INCOMING, arrow)
@@ -192,6 +213,23 @@ class MeshWarehouse(DuckDBResource):
         )
 
 
+def _to_arrow(frame: pd.DataFrame, *, lenient: bool) -> pa.Table:
+    """The frame as Arrow. With a contract, a column Arrow cannot type (ints mixed with a str)
+    goes as text, so the contract's dtype check reports its bad values instead of an Arrow error."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if not lenient:
+            raise
+    frame = frame.copy()
+    for name in frame.columns:
+        try:
+            pa.Table.from_pandas(frame[[name]], preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            frame[name] = frame[name].astype("string")
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> bool:
     found = con.execute(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -218,6 +256,12 @@ def _stage(
         if incoming_types.get(column.name) == target_type:
             continue
         failing = f"{col} IS NOT NULL AND TRY_CAST({col} AS {target_type}) IS NULL"
+        if target_type in _INTEGER_TYPES:
+            # DuckDB rounds 2.5 (and '2.5') to an integer: a fraction is a type error, not to round.
+            failing = (
+                f"{col} IS NOT NULL AND (TRY_CAST({col} AS {target_type}) IS NULL OR "
+                f"TRY_CAST({col} AS DOUBLE) IS DISTINCT FROM TRY_CAST({col} AS {target_type}))"
+            )
         count = con.execute(f"SELECT COUNT(*) FROM {incoming} WHERE {failing}").fetchone()[0]
         samples = []
         if count:
@@ -247,6 +291,23 @@ def _partition_outcome(
     return CheckOutcome(column, f"in_partition({window.label})", int(count), "duckdb", samples)
 
 
+def _published_projection(contract: Contract | None) -> str:
+    """The staged columns as published: PII columns with a declared mask are hashed or redacted here,
+    after the audit (checks see real values) and before anything is readable."""
+    if contract is None:
+        return "*"
+    parts = []
+    for column in contract.columns:
+        col = quote_identifier(column.name)
+        if column.mask == "sha256":
+            parts.append(f"sha256({col}) AS {col}")
+        elif column.mask == "redacted":
+            parts.append(f"CASE WHEN {col} IS NULL THEN NULL ELSE '[redacted]' END AS {col}")
+        else:
+            parts.append(col)
+    return ", ".join(parts)
+
+
 def _publish_staged(
     con: duckdb.DuckDBPyConnection,
     target: PublishTarget,
@@ -258,27 +319,31 @@ def _publish_staged(
     table = qualified_name(target.table)
     stage = quote_identifier(_STAGE)
     log = qualified_name(PUBLICATIONS_TABLE)
+    projection = _published_projection(target.contract)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {log} (product VARCHAR, table_name VARCHAR, version VARCHAR, "
-            "partition_key VARCHAR, row_count BIGINT, columns VARCHAR, published_at TIMESTAMP)"
+            "partition_key VARCHAR, row_count BIGINT, columns VARCHAR, published_at TIMESTAMP, "
+            "access VARCHAR, owners VARCHAR, allowed_consumers VARCHAR, max_lag_seconds DOUBLE)"
         )
         if partition is None or not target.partition_column:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {stage}")
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
             col = quote_identifier(target.partition_column)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {stage} LIMIT 0")
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} AS SELECT {projection} FROM {stage} LIMIT 0"
+            )
             con.execute(
                 f"DELETE FROM {table} WHERE {col} >= ? AND {col} < ?",
                 [partition.start.replace(tzinfo=None), partition.end.replace(tzinfo=None)],
             )
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {stage}")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
         columns = con.execute(f"DESCRIBE {stage}").fetchall()
         con.execute(
-            f"INSERT INTO {log} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {log} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 target.product,
                 f"{target.table[0]}.{target.table[1]}",
@@ -287,6 +352,10 @@ def _publish_staged(
                 rows,
                 json.dumps([[c[0], c[1]] for c in columns]),
                 dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                target.access,
+                json.dumps(list(target.owners)),
+                json.dumps(list(target.allowed_consumers)),
+                target.max_lag_seconds,
             ],
         )
         con.execute("COMMIT")

@@ -23,7 +23,7 @@ class Parts(pa.DataFrameModel):
     p_mfgr: Series[str] = pa.Field(str_matches=r"Manufacturer#[1-5]", description="Manufacturer.")
     p_brand: Series[str] = pa.Field(str_matches=r"Brand#[1-5][1-5]", description="Brand.")
     p_type: Series[str] = pa.Field(description="Part type, e.g. 'PROMO BRUSHED COPPER'.")
-    p_size: Series[int] = pa.Field(in_range={"min_value": 1, "max_value": 50})
+    p_size: Series[int] = pa.Field(in_range={"min_value": 1, "max_value": 50}, description="Size.")
     p_container: Series[str] = pa.Field(description="Container, e.g. 'SM BOX'.")
     p_retailprice: Series[float] = pa.Field(gt=0, description="Retail price.")
 

@@ -49,16 +49,24 @@ class LineItems(pa.DataFrameModel):
     l_orderkey: Series[int] = pa.Field(gt=0, description="Order id.")
     l_partkey: Series[int] = pa.Field(gt=0, description="Part sold.")
     l_suppkey: Series[int] = pa.Field(gt=0, description="Supplier shipping the part.")
-    l_linenumber: Series[int] = pa.Field(in_range={"min_value": 1, "max_value": 7})
-    l_quantity: Series[float] = pa.Field(in_range={"min_value": 1, "max_value": 50})
+    l_linenumber: Series[int] = pa.Field(
+        in_range={"min_value": 1, "max_value": 7}, description="Line number within the order."
+    )
+    l_quantity: Series[float] = pa.Field(
+        in_range={"min_value": 1, "max_value": 50}, description="Units sold."
+    )
     l_extendedprice: Series[float] = pa.Field(gt=0, description="quantity x part price.")
-    l_discount: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 0.1})
-    l_tax: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 0.08})
+    l_discount: Series[float] = pa.Field(
+        in_range={"min_value": 0, "max_value": 0.1}, description="Discount as a fraction."
+    )
+    l_tax: Series[float] = pa.Field(
+        in_range={"min_value": 0, "max_value": 0.08}, description="Tax as a fraction."
+    )
     l_returnflag: Series[str] = pa.Field(isin=["A", "N", "R"], description="R(eturned), A(ccepted), N(one).")
     l_linestatus: Series[str] = pa.Field(isin=["F", "O"], description="F(illed) or O(pen).")
-    l_shipdate: Series[pd.Timestamp]
-    l_commitdate: Series[pd.Timestamp]
-    l_receiptdate: Series[pd.Timestamp]
+    l_shipdate: Series[pd.Timestamp] = pa.Field(description="Day the line shipped.")
+    l_commitdate: Series[pd.Timestamp] = pa.Field(description="Day delivery was promised.")
+    l_receiptdate: Series[pd.Timestamp] = pa.Field(description="Day the customer received it.")
     l_shipmode: Series[str] = pa.Field(
         isin=["AIR", "FOB", "MAIL", "RAIL", "REG AIR", "SHIP", "TRUCK"], description="Shipping mode."
     )
@@ -88,19 +96,19 @@ class PricingSummary(pa.DataFrameModel):
 class ShippingPriority(pa.DataFrameModel):
     """TPC-H Q3: the ten unshipped orders of highest revenue in the BUILDING segment on 1995-03-15."""
 
-    l_orderkey: Series[int] = pa.Field(unique=True, gt=0)
-    revenue: Series[float] = pa.Field(gt=0)
-    o_orderdate: Series[pd.Timestamp]
-    o_shippriority: Series[int] = pa.Field(ge=0)
+    l_orderkey: Series[int] = pa.Field(unique=True, gt=0, description="Order id.")
+    revenue: Series[float] = pa.Field(gt=0, description="Discounted revenue of the open lines.")
+    o_orderdate: Series[pd.Timestamp] = pa.Field(description="Day the order was placed.")
+    o_shippriority: Series[int] = pa.Field(ge=0, description="Shipping priority.")
 
 
 class MonthlyRevenue(pa.DataFrameModel):
     """Order revenue per month and order priority."""
 
     order_month: Series[pd.Timestamp] = pa.Field(description="First day of the month.")
-    o_orderpriority: Series[str] = pa.Field(isin=ORDER_PRIORITIES)
-    orders: Series[int] = pa.Field(gt=0)
-    revenue: Series[float] = pa.Field(gt=0)
+    o_orderpriority: Series[str] = pa.Field(isin=ORDER_PRIORITIES, description="Priority class.")
+    orders: Series[int] = pa.Field(gt=0, description="Orders placed in the month.")
+    revenue: Series[float] = pa.Field(gt=0, description="Sum of their order totals.")
 
     class Config:
         unique = ["order_month", "o_orderpriority"]

@@ -1,0 +1,181 @@
+"""Policies as code: small named rules over a product's Dagster definition, each with a severity and a fix.
+
+A policy reads only what Dagster knows about an asset (owners, tags, metadata, column schema, freshness
+policy, dependencies), so the same rules run when a code location loads, in `dagmesh lint` over the whole
+workspace, and in the governance location, which never imports domain code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import dagster as dg
+
+from dagmesh.errors import DagmeshError
+
+
+class Severity(str, Enum):
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """What governance knows about one asset, read from its Dagster spec."""
+
+    key: dg.AssetKey
+    location: str
+    owners: tuple[str, ...]
+    description: str
+    access: str | None
+    version: str | None
+    contract: str | None
+    columns: tuple[dg.TableColumn, ...]
+    has_slo: bool
+    inputs: tuple[dg.AssetKey, ...]
+    allowed_consumers: tuple[str, ...] = ()
+    is_product: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.key.to_user_string()
+
+    @property
+    def domain(self) -> str:
+        return self.key.path[0]
+
+    @classmethod
+    def from_spec(cls, spec: dg.AssetSpec, location: str) -> ProductView:
+        metadata = spec.metadata or {}
+
+        def value(name: str) -> object:
+            raw = metadata.get(name)
+            return getattr(raw, "value", raw)
+
+        schema = value("dagster/column_schema")
+        allowed = value("dagmesh/allowed_consumers") or []
+        return cls(
+            key=spec.key,
+            location=location,
+            owners=tuple(spec.owners or ()),
+            description=(spec.description or "").strip(),
+            access=str(value("dagmesh/access")) if value("dagmesh/access") else None,
+            version=str(value("dagmesh/version")) if value("dagmesh/version") else None,
+            contract=str(value("dagmesh/contract")) if value("dagmesh/contract") else None,
+            columns=tuple(schema.columns) if isinstance(schema, dg.TableSchema) else (),
+            has_slo=spec.freshness_policy is not None,
+            inputs=tuple(dep.asset_key for dep in spec.deps),
+            allowed_consumers=tuple(str(a) for a in allowed) if isinstance(allowed, list) else (),
+            is_product="dagmesh/contract" in metadata,
+        )
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    severity: Severity
+    product: str
+    owners: tuple[str, ...]
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        owners = ", ".join(self.owners) or "no owner"
+        return f"[{self.severity.value}] {self.policy}: {self.product} (owners: {owners}): {self.message}. Fix: {self.fix}"
+
+
+# A check returns the problems it found with one product, as (message, fix) pairs.
+PolicyCheck = Callable[[ProductView, "MeshView"], Iterable[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A named, documented rule. `error` blocks loading and fails lint; `warn` is reported."""
+
+    name: str
+    description: str
+    severity: Severity
+    check: PolicyCheck
+
+    def evaluate(self, product: ProductView, mesh: MeshView) -> list[Violation]:
+        return [
+            Violation(self.name, self.severity, product.name, product.owners, message, fix)
+            for message, fix in self.check(product, mesh)
+        ]
+
+
+@dataclass
+class MeshView:
+    """Every product governance can see, for rules that look across domains (access)."""
+
+    products: dict[dg.AssetKey, ProductView] = field(default_factory=dict)
+    # Interfaces of products outside the loaded locations (the published contract registry).
+    interfaces: Mapping[dg.AssetKey, ProductView] = field(default_factory=dict)
+
+    def lookup(self, key: dg.AssetKey) -> ProductView | None:
+        return self.products.get(key) or self.interfaces.get(key)
+
+    @classmethod
+    def from_definitions(
+        cls,
+        locations: Mapping[str, dg.Definitions],
+        interfaces: Mapping[dg.AssetKey, ProductView] | None = None,
+    ) -> MeshView:
+        view = cls(interfaces=interfaces or {})
+        for location, defs in locations.items():
+            for spec in defs.resolve_all_asset_specs():
+                if (spec.metadata or {}).get("dagmesh/external"):
+                    continue  # another domain's product, seen here only as an input
+                view.products[spec.key] = ProductView.from_spec(spec, location)
+        return view
+
+
+class PolicyConfigError(DagmeshError):
+    """A domain tried to loosen a central policy, or named one that does not exist."""
+
+
+class PolicyViolationError(DagmeshError):
+    """Error-severity violations: the code location must not load."""
+
+    def __init__(self, violations: Sequence[Violation]):
+        self.violations = list(violations)
+        lines = [f"{len(violations)} governance policy violation(s):"]
+        lines += [f"  - {v}" for v in violations]
+        super().__init__("\n".join(lines))
+
+
+def tighten(policies: Sequence[Policy], overrides: Mapping[str, str] | None) -> list[Policy]:
+    """Apply a domain's severity overrides: only warn -> error is allowed (tighten, never loosen)."""
+    overrides = dict(overrides or {})
+    by_name = {p.name: p for p in policies}
+    unknown = sorted(set(overrides) - set(by_name))
+    if unknown:
+        raise PolicyConfigError(f"unknown policy(ies) {', '.join(unknown)}; known: {', '.join(by_name)}")
+    result = []
+    for policy in policies:
+        wanted = overrides.get(policy.name)
+        if wanted is None:
+            result.append(policy)
+            continue
+        severity = Severity(wanted)
+        if policy.severity is Severity.ERROR and severity is Severity.WARN:
+            raise PolicyConfigError(
+                f"policy {policy.name!r} is an error centrally; a domain may tighten a policy, never loosen it"
+            )
+        result.append(Policy(policy.name, policy.description, severity, policy.check))
+    return result
+
+
+def evaluate(
+    policies: Sequence[Policy], mesh: MeshView, only: Iterable[dg.AssetKey] | None = None
+) -> list[Violation]:
+    """Every violation of `policies` by the mesh's products (or just `only`)."""
+    keys = list(only) if only is not None else list(mesh.products)
+    violations = []
+    for key in keys:
+        product = mesh.products[key]
+        for policy in policies:
+            violations += policy.evaluate(product, mesh)
+    return violations

@@ -1,0 +1,124 @@
+"""The platform's standard policies. Each names what it requires and how to fix a violation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dagmesh.governance.access import access_problem
+from dagmesh.governance.policy import MeshView, Policy, ProductView, Severity
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+MASKS = ("sha256", "redacted")
+
+
+def _has_owners(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if not product.owners:
+        yield "has no owners", "declare owners=['team:<name>'] or an email"
+
+
+def _has_description(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if not product.description:
+        yield "has no description", "add a docstring saying what the product is and who it is for"
+
+
+def _has_contract(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if not product.contract or not product.columns:
+        yield "has no contract", "declare it with @data_product(contract=<pandera DataFrameModel>)"
+
+
+def _has_slo(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if not product.has_slo:
+        yield "has no SLO (freshness policy)", "declare slo=SLO(max_lag=timedelta(...))"
+
+
+def _has_version(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if not product.version or not SEMVER.match(product.version):
+        yield f"has no semantic version (got {product.version!r})", "declare version='MAJOR.MINOR.PATCH'"
+
+
+def _public_columns_documented(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if product.access != "public":
+        return
+    missing = [c.name for c in product.columns if not (c.description or "").strip()]
+    if missing:
+        yield (
+            f"is public but column(s) {', '.join(missing)} have no description",
+            "add pa.Field(description=...) to every column of a public contract",
+        )
+
+
+def _pii_not_public(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    if product.access != "public":
+        return
+    exposed = [
+        c.name
+        for c in product.columns
+        if (c.tags or {}).get("pii") == "true" and (c.tags or {}).get("mask") not in MASKS
+    ]
+    if exposed:
+        yield (
+            f"is public but exposes PII column(s) {', '.join(exposed)} unmasked",
+            "declare a masking rule (pa.Field(metadata={'pii': True, 'mask': 'sha256'})), "
+            "drop the column, or make the product internal",
+        )
+
+
+def _naming(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+    bad = [part for part in product.key.path if not NAME.match(part)]
+    if bad:
+        yield f"name part(s) {', '.join(map(repr, bad))} break the convention", "use lower_snake_case"
+    columns = [c.name for c in product.columns if not NAME.match(c.name)]
+    if columns:
+        yield (
+            f"column(s) {', '.join(map(repr, columns))} break the naming convention",
+            "rename columns to lower_snake_case (a breaking change: bump the major version)",
+        )
+
+
+def _reads_allowed(product: ProductView, mesh: MeshView) -> Iterator[tuple[str, str]]:
+    for upstream in product.inputs:
+        producer = mesh.lookup(upstream)
+        if producer is None:
+            continue  # unknown producers are reported by `dagmesh check` / the mesh plan
+        problem = access_problem(product.key, product.owners, producer)
+        if problem:
+            yield problem, (
+                f"read only public products of other domains; ask {', '.join(producer.owners)} "
+                "to publish what you need as a public product"
+            )
+
+
+STANDARD_POLICIES: tuple[Policy, ...] = (
+    Policy("owners-required", "Every product names its owners.", Severity.ERROR, _has_owners),
+    Policy("description-required", "Every product says what it is.", Severity.ERROR, _has_description),
+    Policy("contract-required", "Every product has a pandera contract.", Severity.ERROR, _has_contract),
+    Policy("slo-required", "Every product promises a freshness SLO.", Severity.ERROR, _has_slo),
+    Policy("version-required", "Every product has a semantic version.", Severity.ERROR, _has_version),
+    Policy(
+        "public-columns-documented",
+        "Every column of a public product has a description.",
+        Severity.ERROR,
+        _public_columns_documented,
+    ),
+    Policy(
+        "pii-not-public",
+        "Columns classified as PII are never in a public product unless masked by a declared rule.",
+        Severity.ERROR,
+        _pii_not_public,
+    ),
+    Policy(
+        "naming-convention",
+        "Product and column names are lower_snake_case.",
+        Severity.ERROR,
+        _naming,
+    ),
+    Policy(
+        "access-allowed",
+        "A product only reads products it may read: public ones, its own domain's internal ones, "
+        "and private ones that name it as an allowed consumer.",
+        Severity.ERROR,
+        _reads_allowed,
+    ),
+)
