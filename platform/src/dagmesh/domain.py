@@ -87,6 +87,7 @@ def domain_definitions(
     settings: MeshSettings | None = None,
     policies: Sequence[Policy] = (),
     policy_overrides: Mapping[str, str] | None = None,
+    sensors: Sequence[dg.SensorDefinition] = (),
 ) -> dg.Definitions:
     """The Definitions of a domain's code location: a domain's `definitions.py` is this one call.
 
@@ -117,7 +118,7 @@ def domain_definitions(
     # Another domain's product is an external asset here: Dagster draws the lineage and loads it by key.
     assets += [dg.AssetSpec(key=key, metadata={"dagmesh/external": True}) for key in external]
 
-    sensors = []
+    sensors = list(sensors)
     automated = [p.key(domain) for p in declared if p.automation_condition is not None]
     if automated:
         sensors.append(

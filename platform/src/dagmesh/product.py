@@ -34,8 +34,10 @@ class SLO:
     warn_after: timedelta | None = None
 
     def __post_init__(self) -> None:
-        if self.max_lag <= timedelta(0):
-            raise ProductDefinitionError("an SLO's max_lag must be positive")
+        if self.max_lag < timedelta(minutes=1):
+            raise ProductDefinitionError(
+                "an SLO's max_lag must be at least one minute (Dagster's freshness granularity)"
+            )
         if self.warn_after is not None and not timedelta(0) < self.warn_after < self.max_lag:
             raise ProductDefinitionError("an SLO's warn_after must be positive and below max_lag")
 

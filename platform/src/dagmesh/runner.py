@@ -22,6 +22,9 @@ from dagster._core.storage.tags import (
 from dagmesh.asset import CONTRACT_CHECK
 from dagmesh.errors import DagmeshError
 
+# The governance location observes the whole mesh (its scorecard reads every product's state), so it
+# runs after everything else.
+OBSERVER_LOCATIONS = frozenset({"governance"})
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
@@ -119,11 +122,13 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
     grouped: dict[tuple[int, str, str], list[dg.AssetKey]] = defaultdict(list)
     partitions_by_id: dict[str, dg.PartitionsDefinition | None] = {}
     location_order = {name: i for i, name in enumerate(locations)}
+    last_wave = max((wave_of(key) for key in parents), default=0) + 1
     for key in parents:
         pdef = partitions[key]
         pid = "" if pdef is None else repr(pdef)
         partitions_by_id[pid] = pdef
-        grouped[(wave_of(key), owner[key], pid)].append(key)
+        wave = last_wave if owner[key] in OBSERVER_LOCATIONS else wave_of(key)
+        grouped[(wave, owner[key], pid)].append(key)
     ordered = sorted(grouped.items(), key=lambda item: (item[0][0], location_order[item[0][1]], item[0][2]))
     return [
         RunGroup(

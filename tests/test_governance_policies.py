@@ -1,0 +1,306 @@
+"""Policies as code: each standard policy rejects a violating product with its documented message and
+passes a compliant one; errors stop a code location from loading, warnings show as asset metadata."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+from pandera.typing import Series
+
+from dagmesh import SLO, data_product, domain_definitions
+from dagmesh.governance import (
+    STANDARD_POLICIES,
+    MeshView,
+    Policy,
+    PolicyConfigError,
+    PolicyViolationError,
+    ProductView,
+    Severity,
+    evaluate,
+)
+from dagmesh.governance.enforce import VIOLATIONS_METADATA
+from dagmesh.governance.lint import lint_workspace
+from dagmesh.settings import MeshSettings
+
+POLICIES = {p.name: p for p in STANDARD_POLICIES}
+
+
+class Documented(pa.DataFrameModel):
+    """A contract whose every column is documented."""
+
+    id: Series[int] = pa.Field(unique=True, description="Row id.")
+    email: Series[str] = pa.Field(description="Customer email.")
+
+
+def compliant_spec(**overrides) -> dg.AssetSpec:
+    """A spec as the platform builds it for a compliant public product."""
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("id", "BIGINT", description="Row id."),
+            dg.TableColumn("email", "VARCHAR", description="Customer email."),
+        ]
+    )
+    fields = {
+        "key": dg.AssetKey(["sales", "customers"]),
+        "owners": ["team:sales"],
+        "description": "Customers.",
+        "metadata": {
+            "dagster/column_schema": schema,
+            "dagmesh/contract": "Customers",
+            "dagmesh/access": "public",
+            "dagmesh/version": "1.0.0",
+        },
+        "freshness_policy": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=1)),
+    }
+    fields.update(overrides)
+    return dg.AssetSpec(**fields)
+
+
+def violations_of(policy: str, *specs: dg.AssetSpec) -> list:
+    mesh = MeshView(products={s.key: ProductView.from_spec(s, s.key.path[0]) for s in specs})
+    return evaluate([POLICIES[policy]], mesh, only=[specs[0].key])
+
+
+def with_metadata(**changes) -> dict:
+    metadata = dict(compliant_spec().metadata)
+    for key, value in changes.items():
+        if value is None:
+            metadata.pop(key, None)
+        else:
+            metadata[key] = value
+    return metadata
+
+
+PII_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("id", "BIGINT", description="Row id."),
+        dg.TableColumn("email", "VARCHAR", description="Email.", tags={"pii": "true"}),
+    ]
+)
+MASKED_PII_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("id", "BIGINT", description="Row id."),
+        dg.TableColumn("email", "VARCHAR", description="Email.", tags={"pii": "true", "mask": "sha256"}),
+    ]
+)
+
+VIOLATING = [
+    ("owners-required", {"owners": []}, "has no owners"),
+    ("description-required", {"description": ""}, "has no description"),
+    ("contract-required", {"metadata": with_metadata(**{"dagmesh/contract": None})}, "has no contract"),
+    ("slo-required", {"freshness_policy": None}, "has no SLO"),
+    ("version-required", {"metadata": with_metadata(**{"dagmesh/version": "v1"})}, "semantic version"),
+    (
+        "public-columns-documented",
+        {
+            "metadata": with_metadata(
+                **{"dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn("id", "BIGINT")])}
+            )
+        },
+        "column(s) id have no description",
+    ),
+    (
+        "pii-not-public",
+        {"metadata": with_metadata(**{"dagster/column_schema": PII_SCHEMA})},
+        "exposes PII column(s) email unmasked",
+    ),
+    ("naming-convention", {"key": dg.AssetKey(["sales", "CustomerList"])}, "break the convention"),
+]
+
+
+@pytest.mark.parametrize(("policy", "overrides", "message"), VIOLATING, ids=[v[0] for v in VIOLATING])
+def test_standard_policy_rejects_a_violating_product(policy, overrides, message):
+    found = violations_of(policy, compliant_spec(**overrides))
+    assert len(found) == 1
+    violation = found[0]
+    assert violation.policy == policy and violation.severity is Severity.ERROR
+    assert message in violation.message
+    assert violation.fix  # every violation says how to fix it
+    assert violation.product in str(violation) and policy in str(violation)
+
+
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_standard_policy_passes_a_compliant_product(policy):
+    assert violations_of(policy, compliant_spec()) == []
+
+
+def test_masked_pii_may_be_public_and_unmasked_pii_may_be_internal():
+    masked = compliant_spec(metadata=with_metadata(**{"dagster/column_schema": MASKED_PII_SCHEMA}))
+    assert violations_of("pii-not-public", masked) == []
+    internal = compliant_spec(
+        metadata=with_metadata(**{"dagster/column_schema": PII_SCHEMA, "dagmesh/access": "internal"})
+    )
+    assert violations_of("pii-not-public", internal) == []
+
+
+def test_access_policy_names_both_products_their_owners_and_the_access_level():
+    producer = compliant_spec(
+        key=dg.AssetKey(["sales", "pricing_summary"]),
+        metadata=with_metadata(**{"dagmesh/access": "internal"}),
+    )
+    consumer = compliant_spec(
+        key=dg.AssetKey(["marketing", "pricing_view"]),
+        owners=["team:marketing"],
+        deps=[producer.key],
+    )
+    found = violations_of("access-allowed", consumer, producer)
+    assert len(found) == 1
+    text = found[0].message
+    for part in ("marketing/pricing_view", "team:marketing", "sales/pricing_summary", "team:sales", "internal"):
+        assert part in text
+    same_domain = compliant_spec(key=dg.AssetKey(["sales", "report"]), deps=[producer.key])
+    assert violations_of("access-allowed", same_domain, producer) == []
+
+
+def test_private_product_is_readable_only_by_the_products_it_allows():
+    producer = compliant_spec(
+        key=dg.AssetKey(["marketing", "audience"]),
+        metadata=with_metadata(
+            **{"dagmesh/access": "private", "dagmesh/allowed_consumers": ["campaign_plan"]}
+        ),
+    )
+    allowed = compliant_spec(key=dg.AssetKey(["marketing", "campaign_plan"]), deps=[producer.key])
+    other = compliant_spec(key=dg.AssetKey(["marketing", "other"]), deps=[producer.key])
+    assert violations_of("access-allowed", allowed, producer) == []
+    assert "private" in violations_of("access-allowed", other, producer)[0].message
+
+
+# -- at load time ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path) -> MeshSettings:
+    return MeshSettings(home=tmp_path, warehouse_path=tmp_path / "w.duckdb", tpch_scale=0.01)
+
+
+class Undocumented(pa.DataFrameModel):
+    id: Series[int] = pa.Field(unique=True)
+
+
+def _product(access: str, contract=Undocumented):
+    @data_product(
+        contract=contract, owners=["team:demo"], access=access, version="1.0.0",
+        slo=SLO(max_lag=timedelta(days=1)),
+    )
+    def thing() -> pd.DataFrame:
+        """A demo product."""
+        return pd.DataFrame({"id": [1]})
+
+    return thing
+
+
+def test_error_violation_stops_the_code_location_from_loading(settings):
+    with pytest.raises(PolicyViolationError) as raised:
+        domain_definitions("demo", [_product("public")], settings=settings)
+    text = str(raised.value)
+    assert "public-columns-documented" in text and "demo/thing" in text and "team:demo" in text
+    assert "pa.Field(description=...)" in text
+
+
+def test_compliant_location_loads(settings):
+    defs = domain_definitions("demo", [_product("internal")], settings=settings)
+    assert dg.AssetKey(["demo", "thing"]) in defs.resolve_asset_graph().get_all_asset_keys()
+
+
+def _warn_policy() -> Policy:
+    def check(product, _mesh):
+        if "thing" in product.name:
+            yield "is called thing", "choose a name that says what it holds"
+
+    return Policy("no-vague-names", "Names say what they hold.", Severity.WARN, check)
+
+
+def test_domain_policy_warning_is_shown_as_asset_metadata(settings):
+    defs = domain_definitions("demo", [_product("internal")], settings=settings, policies=[_warn_policy()])
+    spec = next(s for s in defs.resolve_all_asset_specs() if s.key == dg.AssetKey(["demo", "thing"]))
+    shown = spec.metadata[VIOLATIONS_METADATA]
+    assert "no-vague-names" in shown.value and "is called thing" in shown.value
+
+
+def test_domain_may_tighten_a_policy_but_not_loosen_one(settings):
+    # Tightened to an error, the domain's own rule now stops the location from loading.
+    with pytest.raises(PolicyViolationError, match="no-vague-names"):
+        domain_definitions(
+            "demo",
+            [_product("internal")],
+            settings=settings,
+            policies=[_warn_policy()],
+            policy_overrides={"no-vague-names": "error"},
+        )
+    with pytest.raises(PolicyConfigError, match="never loosen"):
+        domain_definitions(
+            "demo", [_product("internal")], settings=settings, policy_overrides={"owners-required": "warn"}
+        )
+
+
+# -- dagmesh lint over a workspace ----------------------------------------------------------------
+
+
+def test_lint_reports_every_violation_across_locations(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGMESH_HOME", str(tmp_path / "home"))
+    (tmp_path / "producer.py").write_text(
+        textwrap.dedent(
+            '''
+            from datetime import timedelta
+            import pandas as pd, pandera.pandas as pa
+            from pandera.typing import Series
+            from dagmesh import SLO, data_product, domain_definitions
+
+            class Prices(pa.DataFrameModel):
+                sku: Series[int] = pa.Field(description="Part.")
+
+            @data_product(contract=Prices, owners=["team:supply"], access="internal", version="1.0.0",
+                          slo=SLO(max_lag=timedelta(days=1)))
+            def prices() -> pd.DataFrame:
+                """Negotiated prices."""
+                return pd.DataFrame({"sku": [1]})
+
+            defs = domain_definitions("supply", [prices])
+            '''
+        )
+    )
+    (tmp_path / "consumer.py").write_text(
+        textwrap.dedent(
+            '''
+            from datetime import timedelta
+            import pandas as pd, pandera.pandas as pa
+            from pandera.typing import Series
+            from dagmesh import SLO, data_product, domain_definitions
+
+            class View(pa.DataFrameModel):
+                sku: Series[int]
+
+            @data_product(contract=View, owners=["team:web"], access="public", version="1.0.0",
+                          slo=SLO(max_lag=timedelta(days=1)), inputs=["supply/prices"])
+            def price_view(prices: pd.DataFrame) -> pd.DataFrame:
+                """Prices for the shop."""
+                return prices
+
+            defs = domain_definitions("web", [price_view])
+            '''
+        )
+    )
+    (tmp_path / "workspace.yaml").write_text(
+        "load_from:\n"
+        "  - python_file: {relative_path: producer.py, location_name: supply}\n"
+        "  - python_file: {relative_path: consumer.py, location_name: web}\n"
+    )
+    violations = lint_workspace(tmp_path / "workspace.yaml")
+    found = {(v.product, v.policy) for v in violations}
+    assert ("web/price_view", "access-allowed") in found
+    assert ("web/price_view", "public-columns-documented") in found
+    assert all(v.product == "web/price_view" for v in violations)
+    for module in ("_dagmesh_location_supply", "_dagmesh_location_web"):
+        sys.modules.pop(module, None)
+
+
+def test_the_real_workspace_passes_lint():
+    root = Path(__file__).resolve().parents[1]
+    assert [str(v) for v in lint_workspace(root / "workspace.yaml")] == []
