@@ -1,9 +1,9 @@
 """dagmesh: a data mesh on Dagster. Domains declare products; the platform builds, audits and governs them."""
 
 from dagmesh.audit import AuditResult, CheckOutcome
+from dagmesh.components import DataProductComponent, declared_products
 from dagmesh.contract import Contract, read_contract
 from dagmesh.domain import domain_definitions, products_in
-from dagmesh.frames import query
 from dagmesh.errors import (
     ContractShapeError,
     ContractViolation,
@@ -11,6 +11,7 @@ from dagmesh.errors import (
     MissingUpstreamError,
     ProductDefinitionError,
 )
+from dagmesh.frames import query
 from dagmesh.io_manager import MeshIOManager
 from dagmesh.product import SLO, DataProduct, ProductRef, data_product
 from dagmesh.settings import MeshSettings
@@ -26,6 +27,7 @@ __all__ = [
     "ContractViolation",
     "DagmeshError",
     "DataProduct",
+    "DataProductComponent",
     "MeshIOManager",
     "MeshSettings",
     "MeshWarehouse",
@@ -35,6 +37,7 @@ __all__ = [
     "TpchSource",
     "WarehouseLockedError",
     "data_product",
+    "declared_products",
     "domain_definitions",
     "products_in",
     "query",

@@ -51,7 +51,9 @@ def product_metadata(product: DataProduct, domain: str) -> dict[str, Any]:
         "dagmesh/access": product.access,
         "dagmesh/version": product.version,
         "dagmesh/slo": product.slo.describe(),
-        "dagmesh/inputs": [str(ref.resolve(domain).to_user_string()) for ref in product.inputs.values()],
+        "dagmesh/inputs": [
+            str(ref.resolve(domain).to_user_string()) for ref in product.inputs.values()
+        ],
         "dagmesh/partition_column": product.partition_column or "",
         "dagmesh/allowed_consumers": list(product.allowed_consumers),
     }
@@ -72,7 +74,10 @@ def _failure_metadata(error: Exception) -> dict[str, Any]:
         for outcome in error.result.failed:
             where = outcome.column or "table"
             metadata[f"failed: {where} {outcome.check}"] = dg.MetadataValue.json(
-                {"failing_rows": outcome.failures, "samples": [_jsonable(s) for s in outcome.samples]}
+                {
+                    "failing_rows": outcome.failures,
+                    "samples": [_jsonable(s) for s in outcome.samples],
+                }
             )
         return metadata
     assert isinstance(error, ContractShapeError)
@@ -102,7 +107,10 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
     key = product.key(domain)
     target = publish_target(product, domain)
     # Each input carries its consumer, so the IO manager can enforce access levels at read time.
-    consumer = {CONSUMER_METADATA: key.to_user_string(), "dagmesh/consumer_owners": list(product.owners)}
+    consumer = {
+        CONSUMER_METADATA: key.to_user_string(),
+        "dagmesh/consumer_owners": list(product.owners),
+    }
     ins = {
         param: dg.AssetIn(key=ref.resolve(domain), metadata=consumer)
         for param, ref in product.inputs.items()

@@ -167,12 +167,12 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
 
 
 def _duplicates_query(table: str, columns: Sequence[str]) -> str:
-    """Rows whose (non-null) key occurs more than once, counted like pandera's `unique`."""
+    """Rows whose key occurs more than once, counted like pandera's `unique`, which uses pandas'
+    `duplicated`: nulls are equal to each other there, so repeated null keys are duplicates too."""
     cols = ", ".join(quote_identifier(c) for c in columns)
-    not_null = " AND ".join(f"{quote_identifier(c)} IS NOT NULL" for c in columns)
     return (
         f"SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM {table} "
-        f"WHERE {not_null} GROUP BY {cols} HAVING COUNT(*) > 1)"
+        f"GROUP BY {cols} HAVING COUNT(*) > 1)"
     )
 
 
@@ -188,16 +188,16 @@ def _duplicate_samples(
     con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]
 ) -> list[dict[str, Any]]:
     cols = ", ".join(quote_identifier(c) for c in columns)
-    predicate = (
-        f"({cols}) IN (SELECT ({cols}) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1)"
-        if len(columns) > 1
-        else f"{cols} IN (SELECT {cols} FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1)"
-    )
+    # Keys compared as structs, where nulls are equal, so duplicated null keys are sampled too.
+    key = f"struct_pack({cols})"
+    predicate = f"{key} IN (SELECT {key} FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1)"
     return _samples(con, table, predicate, ())
 
 
 def _pandera_outcomes(
-    frame: pd.DataFrame, column_checks: dict[str, list[ContractCheck]], frame_checks: list[ContractCheck]
+    frame: pd.DataFrame,
+    column_checks: dict[str, list[ContractCheck]],
+    frame_checks: list[ContractCheck],
 ) -> list[CheckOutcome]:
     """Run the checks with no SQL form through pandera, lazily, and count failing rows per check."""
     checks = [c for cs in column_checks.values() for c in cs] + frame_checks
@@ -222,7 +222,11 @@ def _pandera_outcomes(
     outcomes = []
     for check in checks:
         group = next(
-            (g for (col, name), g in failures.items() if col == check.column and check.name in str(name)),
+            (
+                g
+                for (col, name), g in failures.items()
+                if col == check.column and check.name in str(name)
+            ),
             None,
         )
         if group is None:

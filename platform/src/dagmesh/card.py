@@ -9,7 +9,9 @@ if TYPE_CHECKING:
 
 
 def product_card(product: DataProduct, domain: str, consumers: list[str] | None = None) -> str:
-    inputs = ", ".join(f"`{ref.resolve(domain).to_user_string()}`" for ref in product.inputs.values())
+    inputs = ", ".join(
+        f"`{ref.resolve(domain).to_user_string()}`" for ref in product.inputs.values()
+    )
     rows = [
         ("Owners", ", ".join(product.owners)),
         ("Access", product.access),

@@ -27,6 +27,8 @@ _WIDTH = None if sys.stdout.isatty() else 160
 console = Console(width=_WIDTH)
 errors = Console(stderr=True, width=_WIDTH)
 
+SCAFFOLD_INSTALL_ENV = "DAGMESH_SCAFFOLD_INSTALL"  # "0": don't pip-install the new domain (tests)
+
 WorkspaceOption = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", help="workspace.yaml to read (default: the project's)."),
@@ -160,11 +162,195 @@ def lint(workspace: WorkspaceOption = None) -> None:
     for v in sorted(violations, key=lambda v: (v.severity is not Severity.ERROR, v.product)):
         style = "red" if v.severity is Severity.ERROR else "yellow"
         table.add_row(
-            v.product, ", ".join(v.owners), v.policy, f"[{style}]{v.severity.value}[/]", v.message, v.fix
+            v.product,
+            ", ".join(v.owners),
+            v.policy,
+            f"[{style}]{v.severity.value}[/]",
+            v.message,
+            v.fix,
         )
     console.print(table)
     if any(v.severity is Severity.ERROR for v in violations):
         raise typer.Exit(1)
+
+
+@app.command("new-domain")
+def new_domain(
+    name: Annotated[str, typer.Argument(help="Domain name, lower_snake_case.")],
+    owner: Annotated[str, typer.Option("--owner", help="'team:name' or an email.")],
+) -> None:
+    """Create domains/NAME with an example product, contract and test, registered in the workspace."""
+    from dagmesh.scaffold import new_domain as scaffold_domain
+
+    root = find_project_root()
+    install = os.environ.get(SCAFFOLD_INSTALL_ENV, "1") != "0"
+    created = scaffold_domain(root, name, owner, install=install, publish=_publish_hook())
+    for path in created:
+        console.print(f"  [green]created[/] {path.relative_to(root)}")
+    console.print(
+        f"Domain [bold]{name}[/] is registered in workspace.yaml. Next: `dagmesh lint`, "
+        f"`pytest domains/{name}`, then `dagmesh run`."
+    )
+
+
+@app.command("new-product")
+def new_product(
+    domain: Annotated[str, typer.Argument(help="An existing domain.")],
+    name: Annotated[str, typer.Argument(help="Product name, lower_snake_case.")],
+    owner: Annotated[str | None, typer.Option("--owner", help="Defaults to team:DOMAIN.")] = None,
+) -> None:
+    """Add a product (contract, function, test) to DOMAIN, registered in its definitions.py."""
+    from dagmesh.scaffold import new_product as scaffold_product
+
+    root = find_project_root()
+    created = scaffold_product(root, domain, name, owner)
+    hook = _publish_hook()
+    if hook is not None:
+        hook(root, domain)
+    for path in created:
+        console.print(f"  [green]created[/] {path.relative_to(root)}")
+    console.print(
+        f"Product [bold]{domain}/{name}[/] added. Next: `dagmesh lint`, `pytest domains/{domain}`."
+    )
+
+
+def _publish_hook():
+    """Publishing the new contracts keeps `dagmesh check` green right after scaffolding."""
+    try:
+        from dagmesh.registry import publish_domain
+    except ImportError:
+        return None
+    return publish_domain
+
+
+def _mesh_products(workspace: Path | None):
+    from dagmesh.registry.check import load_mesh
+
+    path = _workspace_path(workspace)
+    sys.path.insert(0, str(path.parent))
+    return load_mesh(path)
+
+
+_STATUS_STYLE = {
+    "up to date": "green",
+    "unpublished changes": "yellow",
+    "new major": "cyan",
+    "not published": "red",
+    "breaking": "red",
+    "invalid version": "red",
+}
+
+
+@app.command()
+def check(
+    workspace: WorkspaceOption = None,
+    verify_data: Annotated[
+        bool,
+        typer.Option(
+            "--verify-data",
+            help="Verify new checks and uniqueness against the published tables in the warehouse, "
+            "instead of counting them as potentially breaking.",
+        ),
+    ] = False,
+) -> None:
+    """Compare every product's contract with the registry; exit 1 on a breaking change without a
+    major version bump (naming the consumers it breaks), an unpublished product or a bad version pin."""
+    from contextlib import nullcontext
+
+    from dagmesh.registry.check import check_mesh, published_data
+
+    products = _mesh_products(workspace)
+    context = (
+        published_data(MeshSettings.from_env().warehouse_path) if verify_data else nullcontext(None)
+    )
+    with context as data_for:
+        verdicts = check_mesh(products, data_for=data_for)
+    table = Table(title=f"Contract check: {len(verdicts)} products")
+    for column in ("product", "owners", "version", "published", "status", "changes"):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        changes = "\n".join(
+            f"{'[red]✗[/]' if c.breaking else '[green]✓[/]'} {c.kind}" + (f" {c.column}" if c.column else "")
+            for c in verdict.changes
+        )
+        style = _STATUS_STYLE.get(verdict.status, "white")
+        table.add_row(
+            verdict.product.name,
+            verdict.product.owners,
+            verdict.product.product.version,
+            verdict.published_version or "-",
+            f"[{style}]{verdict.status}[/]" + ("" if verdict.ok else " [red](error)[/]"),
+            changes or "-",
+        )
+    console.print(table)
+    for verdict in verdicts:
+        for note in verdict.notes:
+            console.print(f"[cyan]note[/] {verdict.product.name}: {note}", highlight=False)
+        for warning in verdict.warnings:
+            console.print(f"[yellow]warning[/] {warning}", highlight=False)
+    failed = [v for v in verdicts if not v.ok]
+    for verdict in failed:
+        for error in verdict.errors:
+            errors.print(f"[red]error[/] {error}", highlight=False)
+    if failed:
+        errors.print(f"{len(failed)} product(s) failed the contract check; see docs/contracts.md.")
+        raise typer.Exit(1)
+    console.print("[green]every contract matches the registry[/]")
+
+
+@app.command()
+def publish(
+    workspace: WorkspaceOption = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Record contracts even when `dagmesh check` calls them breaking."),
+    ] = False,
+) -> None:
+    """Write every product's contract to its domain's registry (contracts/<product>/v<MAJOR>.odcs.yaml)."""
+    from dagmesh.registry.check import check_mesh, publish_mesh, shown_path
+
+    products = _mesh_products(workspace)
+    results = publish_mesh(products, check_mesh(products), force=force)
+    table = Table(title="Contract registry")
+    for column in ("product", "version", "file", "action"):
+        table.add_column(column, overflow="fold")
+    styles = {"created": "green", "updated": "green", "deprecated": "yellow", "refused": "red"}
+    for result in results:
+        action = result.action
+        table.add_row(
+            result.product.name,
+            result.product.product.version,
+            shown_path(result.path),
+            f"[{styles.get(action, 'white')}]{action}[/]" + (f" ({result.reason})" if result.reason and action != "refused" else ""),
+        )
+    console.print(table)
+    refused = [r for r in results if r.action == "refused"]
+    for result in refused:
+        errors.print(f"[red]refused[/] {result.reason}", highlight=False)
+    if refused:
+        errors.print("fix the change or bump the major version; `--force` records it anyway")
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    workspace: WorkspaceOption = None,
+    format: Annotated[str, typer.Option("--format", help="Output format: odcs.")] = "odcs",
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("dist/contracts"),
+) -> None:
+    """Write every product's contract as it is in the code: <out>/<domain>/<product>.odcs.yaml."""
+    from dagmesh.registry.odcs import dump_odcs, validate_odcs
+
+    if format != "odcs":
+        raise DagmeshError(f"unknown export format {format!r}; supported: odcs")
+    products = _mesh_products(workspace)
+    for item in products:
+        doc = item.contract_doc()
+        validate_odcs(doc)
+        path = out / item.domain / f"{item.key.path[-1]}.odcs.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_odcs(doc))
+    console.print(f"wrote {len(products)} ODCS contracts under {out}")
 
 
 def main() -> None:

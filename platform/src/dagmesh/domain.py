@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 import sys
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -20,9 +20,13 @@ from dagmesh.governance.policy import Policy
 from dagmesh.io_manager import MeshIOManager
 from dagmesh.product import NAME_PATTERN, DataProduct
 from dagmesh.settings import MeshSettings, find_project_root
+from dagmesh.sources import TpchSource
 from dagmesh.warehouse import MeshWarehouse
 
 IO_MANAGER_KEY = "io_manager"
+TPCH_KEY = "tpch"
+# Every product built in this process, by key: `dagmesh publish` and `check` read contracts here.
+DECLARED_PRODUCTS: dict[dg.AssetKey, DataProduct] = {}
 
 
 def products_in(*modules: ModuleType) -> list[DataProduct]:
@@ -65,7 +69,9 @@ def _schedules(domain: str, products: list[DataProduct]) -> list[dg.ScheduleDefi
         if product.schedule:
             groups[(product.schedule, product.partitions_def)].append(product)
     schedules = []
-    for index, ((cron, partitions_def), members) in enumerate(sorted(groups.items(), key=lambda g: g[0][0])):
+    for index, ((cron, partitions_def), members) in enumerate(
+        sorted(groups.items(), key=lambda g: g[0][0])
+    ):
         slug = re.sub(r"[^a-z0-9]+", "_", cron.lower()).strip("_")
         job = dg.define_asset_job(
             name=f"{domain}_{'partitioned_' if partitions_def else ''}{slug or index}",
@@ -104,6 +110,7 @@ def domain_definitions(
     _check_inputs(domain, declared)
 
     assets: list[Any] = [build_product_asset(p, domain) for p in declared]
+    DECLARED_PRODUCTS.update({p.key(domain): p for p in declared})
     own = {p.key(domain) for p in declared}
     external = sorted(
         {ref.resolve(domain) for p in declared for ref in p.inputs.values()} - own,
@@ -134,6 +141,8 @@ def domain_definitions(
     all_resources: dict[str, Any] = {
         WAREHOUSE_KEY: warehouse,
         IO_MANAGER_KEY: MeshIOManager(warehouse=warehouse),
+        # TPC-H is the mesh's sample source system: every domain can ingest from it.
+        TPCH_KEY: TpchSource.from_settings(settings),
         **(resources or {}),
     }
     return dg.Definitions(

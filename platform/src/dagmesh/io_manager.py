@@ -23,7 +23,9 @@ class MeshIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         key = context.asset_key
-        target = PublishTarget(product=key.to_user_string(), table=table_for_key(key.path), contract=None)
+        target = PublishTarget(
+            product=key.to_user_string(), table=table_for_key(key.path), contract=None
+        )
         result = self.warehouse.publish(target, obj)
         context.add_output_metadata(
             {"dagster/row_count": result.rows, "dagster/table_name": result.table}
@@ -46,7 +48,6 @@ class MeshIOManager(dg.ConfigurableIOManager):
             where=where,
             params=params,
         )
-
 
     def _enforce_access(self, context: dg.InputContext, upstream: dg.AssetKey) -> None:
         """Defence in depth: refuse a read the producer's published access level does not allow,

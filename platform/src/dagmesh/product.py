@@ -10,7 +10,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import dagster as dg
@@ -59,25 +59,39 @@ def _human(delta: timedelta) -> str:
 
 @dataclass(frozen=True)
 class ProductRef:
-    """A reference to a product: `name` in the consumer's own domain, or `domain/name`."""
+    """A reference to a product: `name` in the consumer's own domain, or `domain/name`.
+
+    A trailing `@MAJOR` (`sales/orders@1`) pins the contract major version the consumer accepts; without
+    it the consumer follows the producer's current major (see docs/contracts.md).
+    """
 
     domain: str | None
     name: str
+    major: int | None = None
 
     @classmethod
     def parse(cls, text: str) -> ProductRef:
-        parts = text.split("/")
+        path, at, pin = text.partition("@")
+        if at and not pin.isdigit():
+            raise ProductDefinitionError(
+                f"input {text!r}: the version pin after '@' is a major version number, e.g. 'sales/orders@1'"
+            )
+        major = int(pin) if at else None
+        parts = path.split("/")
         if len(parts) == 1 and parts[0]:
-            return cls(None, parts[0])
+            return cls(None, parts[0], major)
         if len(parts) == 2 and all(parts):
-            return cls(parts[0], parts[1])
-        raise ProductDefinitionError(f"input {text!r} is not 'product' or 'domain/product'")
+            return cls(parts[0], parts[1], major)
+        raise ProductDefinitionError(
+            f"input {text!r} is not 'product' or 'domain/product' (optionally with '@MAJOR')"
+        )
 
     def resolve(self, consumer_domain: str) -> dg.AssetKey:
         return dg.AssetKey([self.domain or consumer_domain, self.name])
 
     def __str__(self) -> str:
-        return f"{self.domain}/{self.name}" if self.domain else self.name
+        text = f"{self.domain}/{self.name}" if self.domain else self.name
+        return text if self.major is None else f"{text}@{self.major}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,8 @@ class DataProduct:
     allowed_consumers: tuple[str, ...] = ()
     resource_params: tuple[str, ...] = field(default=())
     wants_context: bool = False
+    # After a major bump, the previous major stays published (and its consumers are warned) until then.
+    deprecation_date: date | None = None
 
     def key(self, domain: str) -> dg.AssetKey:
         return dg.AssetKey([domain, self.name])
@@ -124,7 +140,9 @@ def _normalize_inputs(
     resolved: dict[str, ProductRef] = {}
     for param, ref in pairs:
         if param in resolved:
-            raise _problem(product, f"two inputs bind parameter {param!r}; use inputs={{param: ref}}")
+            raise _problem(
+                product, f"two inputs bind parameter {param!r}; use inputs={{param: ref}}"
+            )
         if param not in params:
             raise _problem(
                 product,
@@ -149,17 +167,22 @@ def data_product(
     partition_column: str | None = None,
     allowed_consumers: Iterable[str] = (),
     name: str | None = None,
+    deprecation_date: date | None = None,
 ) -> Callable[[Callable[..., Any]], DataProduct]:
     """Declare a data product: a function returning a pandas DataFrame that honours `contract`.
 
     Function parameters named like `inputs` receive those products as DataFrames; `context` receives
     Dagster's execution context; any other parameter receives the domain resource of that name.
+    Inputs may pin the producer's contract major (`"sales/orders@1"`). After a major version bump,
+    `deprecation_date` is the day until which the previous major stays published for its consumers.
     """
 
     def decorate(fn: Callable[..., Any]) -> DataProduct:
         product = name or fn.__name__
         if not NAME_PATTERN.match(product):
-            raise _problem(product, "names are lower_snake_case, start with a letter, at most 63 chars")
+            raise _problem(
+                product, "names are lower_snake_case, start with a letter, at most 63 chars"
+            )
         try:
             parsed_contract = read_contract(contract)
         except ContractDefinitionError as error:
@@ -179,12 +202,18 @@ def data_product(
         text = (description or inspect.getdoc(fn) or "").strip()
         if not text:
             raise _problem(product, "describe the product (a docstring or description=...)")
+        if deprecation_date is not None and (
+            not isinstance(deprecation_date, date) or isinstance(deprecation_date, datetime)
+        ):
+            raise _problem(product, "deprecation_date must be a datetime.date")
         if schedule and automation_condition is not None:
             raise _problem(product, "choose a cron schedule or an automation condition, not both")
         if (partitions_def is None) != (partition_column is None):
             raise _problem(product, "partitions_def and partition_column go together")
         if partition_column and partition_column not in parsed_contract.column_names:
-            raise _problem(product, f"partition_column {partition_column!r} is not a contract column")
+            raise _problem(
+                product, f"partition_column {partition_column!r} is not a contract column"
+            )
         if partitions_def is not None and not isinstance(
             partitions_def, dg.TimeWindowPartitionsDefinition
         ):
@@ -209,6 +238,7 @@ def data_product(
             allowed_consumers=tuple(allowed_consumers),
             resource_params=resource_params,
             wants_context=CONTEXT_PARAM in params,
+            deprecation_date=deprecation_date,
         )
 
     return decorate

@@ -129,7 +129,9 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
         partitions_by_id[pid] = pdef
         wave = last_wave if owner[key] in OBSERVER_LOCATIONS else wave_of(key)
         grouped[(wave, owner[key], pid)].append(key)
-    ordered = sorted(grouped.items(), key=lambda item: (item[0][0], location_order[item[0][1]], item[0][2]))
+    ordered = sorted(
+        grouped.items(), key=lambda item: (item[0][0], location_order[item[0][1]], item[0][2])
+    )
     return [
         RunGroup(
             wave=wave,
@@ -233,7 +235,11 @@ def run_mesh(
             instance=instance,
             selection=runnable,
             run_config=QUIET_LOGS,
-            tags={"dagmesh/run": "mesh", "dagmesh/wave": str(group.wave), **_partition_tags(group.partitions_def)},
+            tags={
+                "dagmesh/run": "mesh",
+                "dagmesh/wave": str(group.wave),
+                **_partition_tags(group.partitions_def),
+            },
             raise_on_error=False,
         )
         runnable_group = RunGroup(group.wave, group.location, tuple(runnable), group.partitions_def)

@@ -136,7 +136,9 @@ class MeshWarehouse(DuckDBResource):
         name = qualified_name(table)
         with self.get_connection() as con:
             if not _table_exists(con, table):
-                raise MissingUpstreamError(consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}")
+                raise MissingUpstreamError(
+                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
+                )
             query = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
             arrow = con.execute(query, list(params)).to_arrow_table()
         return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
@@ -239,7 +241,10 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> boo
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, contract: Contract | None, frame: pd.DataFrame, target: PublishTarget
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract | None,
+    frame: pd.DataFrame,
+    target: PublishTarget,
 ) -> list[CheckOutcome]:
     """Copy the incoming frame into a temp table typed to the contract; report values that won't cast."""
     stage = quote_identifier(_STAGE)
@@ -268,7 +273,9 @@ def _stage(
             cursor = con.execute(f"SELECT {col} FROM {incoming} WHERE {failing} LIMIT 5")
             samples = [{column.name: row[0]} for row in cursor.fetchall()]
         outcomes.append(
-            CheckOutcome(column.name, f"dtype({column.pandera_dtype})", int(count), "duckdb", samples)
+            CheckOutcome(
+                column.name, f"dtype({column.pandera_dtype})", int(count), "duckdb", samples
+            )
         )
     con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(casts)} FROM {incoming}")
     return outcomes

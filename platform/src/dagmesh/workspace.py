@@ -36,7 +36,9 @@ class CodeLocation:
                 module = importlib.import_module(self.module)
             else:
                 assert self.file is not None
-                spec = importlib.util.spec_from_file_location(f"_dagmesh_location_{self.name}", self.file)
+                spec = importlib.util.spec_from_file_location(
+                    f"_dagmesh_location_{self.name}", self.file
+                )
                 if spec is None or spec.loader is None:
                     raise ImportError(f"cannot import {self.file}")
                 module = importlib.util.module_from_spec(spec)
@@ -85,7 +87,9 @@ def _entry(raw: Any, root: Path, index: int) -> CodeLocation:
     if kind == "python_file":
         relative = body if isinstance(body, str) else body.get("relative_path")
         if not relative:
-            raise WorkspaceError(f"workspace.yaml load_from[{index}]: python_file needs relative_path")
+            raise WorkspaceError(
+                f"workspace.yaml load_from[{index}]: python_file needs relative_path"
+            )
         path = (root / relative).resolve()
         name = path.stem if isinstance(body, str) else body.get("location_name", path.stem)
         attribute = None if isinstance(body, str) else body.get("attribute")
@@ -99,7 +103,9 @@ def _entry(raw: Any, root: Path, index: int) -> CodeLocation:
 def read_workspace(path: Path) -> list[CodeLocation]:
     """The code locations listed in `path`, in file order."""
     if not path.is_file():
-        raise WorkspaceError(f"no workspace file at {path}; run from the project folder or pass --workspace")
+        raise WorkspaceError(
+            f"no workspace file at {path}; run from the project folder or pass --workspace"
+        )
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:

@@ -14,7 +14,11 @@ ON_UPSTREAM_CHANGE = dg.AutomationCondition.eager()
 
 
 @data_product(
-    contract=contracts.Suppliers, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
+    contract=contracts.Suppliers,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
     schedule="0 1 * * *",
 )
 def suppliers(tpch: TpchSource) -> pd.DataFrame:
@@ -23,7 +27,11 @@ def suppliers(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.Parts, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
+    contract=contracts.Parts,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
     schedule="0 1 * * *",
 )
 def parts(tpch: TpchSource) -> pd.DataFrame:
@@ -32,7 +40,11 @@ def parts(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.PartSuppliers, owners=OWNERS, access="internal", version="1.0.0", slo=DAILY,
+    contract=contracts.PartSuppliers,
+    owners=OWNERS,
+    access="internal",
+    version="1.0.0",
+    slo=DAILY,
     schedule="0 1 * * *",
 )
 def part_suppliers(tpch: TpchSource) -> pd.DataFrame:
@@ -41,8 +53,12 @@ def part_suppliers(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.LocalSupplierVolume, owners=OWNERS, access="public", version="1.0.0",
-    slo=DAILY, automation_condition=ON_UPSTREAM_CHANGE,
+    contract=contracts.LocalSupplierVolume,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
+    automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/customers", "sales/orders", "sales/line_items", "sales/nations", "suppliers"],
 )
 def local_supplier_volume(
@@ -75,8 +91,13 @@ def local_supplier_volume(
 
 
 @data_product(
-    contract=contracts.ShippingModes, owners=OWNERS, access="internal", version="1.0.0", slo=DAILY,
-    automation_condition=ON_UPSTREAM_CHANGE, inputs=["sales/orders", "sales/line_items"],
+    contract=contracts.ShippingModes,
+    owners=OWNERS,
+    access="internal",
+    version="1.0.0",
+    slo=DAILY,
+    automation_condition=ON_UPSTREAM_CHANGE,
+    inputs=["sales/orders", "sales/line_items"],
 )
 def shipping_modes(orders: pd.DataFrame, line_items: pd.DataFrame) -> pd.DataFrame:
     """TPC-H Q12 shipping modes and order priority: do urgent orders arrive late by MAIL or SHIP?"""

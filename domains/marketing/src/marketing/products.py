@@ -14,8 +14,13 @@ ON_UPSTREAM_CHANGE = dg.AutomationCondition.eager()
 
 
 @data_product(
-    contract=contracts.CustomerSegments, owners=OWNERS, access="public", version="1.0.0",
-    slo=WEEKLY, automation_condition=ON_UPSTREAM_CHANGE, inputs=["sales/customers", "sales/orders"],
+    contract=contracts.CustomerSegments,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=WEEKLY,
+    automation_condition=ON_UPSTREAM_CHANGE,
+    inputs=["sales/customers", "sales/orders"],
 )
 def customer_segments(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     """Customers, orders and revenue per market segment."""
@@ -36,8 +41,12 @@ def customer_segments(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataF
 
 
 @data_product(
-    contract=contracts.CustomerOrderDistribution, owners=OWNERS, access="internal",
-    version="1.0.0", slo=WEEKLY, automation_condition=ON_UPSTREAM_CHANGE,
+    contract=contracts.CustomerOrderDistribution,
+    owners=OWNERS,
+    access="internal",
+    version="1.0.0",
+    slo=WEEKLY,
+    automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/customers", "sales/orders"],
 )
 def customer_order_distribution(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
@@ -59,8 +68,12 @@ def customer_order_distribution(customers: pd.DataFrame, orders: pd.DataFrame) -
 
 
 @data_product(
-    contract=contracts.CampaignAudience, owners=OWNERS, access="private", version="1.0.0",
-    slo=WEEKLY, automation_condition=ON_UPSTREAM_CHANGE,
+    contract=contracts.CampaignAudience,
+    owners=OWNERS,
+    access="private",
+    version="1.0.0",
+    slo=WEEKLY,
+    automation_condition=ON_UPSTREAM_CHANGE,
     inputs={"customers": "sales/customers", "segments": "customer_segments"},
 )
 def campaign_audience(customers: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:

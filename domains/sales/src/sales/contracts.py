@@ -35,7 +35,9 @@ class Orders(pa.DataFrameModel):
 
     o_orderkey: Series[int] = pa.Field(unique=True, gt=0, description="Order id.")
     o_custkey: Series[int] = pa.Field(gt=0, description="Ordering customer.")
-    o_orderstatus: Series[str] = pa.Field(isin=ORDER_STATUSES, description="F(illed), O(pen), P(artial).")
+    o_orderstatus: Series[str] = pa.Field(
+        isin=ORDER_STATUSES, description="F(illed), O(pen), P(artial)."
+    )
     o_totalprice: Series[float] = pa.Field(gt=0, description="Order total incl. tax and discount.")
     o_orderdate: Series[pd.Timestamp] = pa.Field(description="Day the order was placed.")
     o_orderpriority: Series[str] = pa.Field(isin=ORDER_PRIORITIES, description="Priority class.")
@@ -62,13 +64,16 @@ class LineItems(pa.DataFrameModel):
     l_tax: Series[float] = pa.Field(
         in_range={"min_value": 0, "max_value": 0.08}, description="Tax as a fraction."
     )
-    l_returnflag: Series[str] = pa.Field(isin=["A", "N", "R"], description="R(eturned), A(ccepted), N(one).")
+    l_returnflag: Series[str] = pa.Field(
+        isin=["A", "N", "R"], description="R(eturned), A(ccepted), N(one)."
+    )
     l_linestatus: Series[str] = pa.Field(isin=["F", "O"], description="F(illed) or O(pen).")
     l_shipdate: Series[pd.Timestamp] = pa.Field(description="Day the line shipped.")
     l_commitdate: Series[pd.Timestamp] = pa.Field(description="Day delivery was promised.")
     l_receiptdate: Series[pd.Timestamp] = pa.Field(description="Day the customer received it.")
     l_shipmode: Series[str] = pa.Field(
-        isin=["AIR", "FOB", "MAIL", "RAIL", "REG AIR", "SHIP", "TRUCK"], description="Shipping mode."
+        isin=["AIR", "FOB", "MAIL", "RAIL", "REG AIR", "SHIP", "TRUCK"],
+        description="Shipping mode.",
     )
 
     class Config:

@@ -15,7 +15,11 @@ MONTHS = dg.MonthlyPartitionsDefinition(start_date="1992-01-01", end_date="1998-
 
 
 @data_product(
-    contract=contracts.Nations, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
+    contract=contracts.Nations,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
     schedule=NIGHTLY,
 )
 def nations(tpch: TpchSource) -> pd.DataFrame:
@@ -29,7 +33,11 @@ def nations(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.Customers, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
+    contract=contracts.Customers,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
     schedule=NIGHTLY,
 )
 def customers(tpch: TpchSource) -> pd.DataFrame:
@@ -38,7 +46,11 @@ def customers(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.Orders, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
+    contract=contracts.Orders,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
     schedule=NIGHTLY,
 )
 def orders(tpch: TpchSource) -> pd.DataFrame:
@@ -47,7 +59,11 @@ def orders(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.LineItems, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
+    contract=contracts.LineItems,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
     schedule=NIGHTLY,
 )
 def line_items(tpch: TpchSource) -> pd.DataFrame:
@@ -56,8 +72,13 @@ def line_items(tpch: TpchSource) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.PricingSummary, owners=OWNERS, access="internal", version="1.0.0", slo=DAILY,
-    inputs=["line_items"], schedule=NIGHTLY,
+    contract=contracts.PricingSummary,
+    owners=OWNERS,
+    access="internal",
+    version="1.0.0",
+    slo=DAILY,
+    inputs=["line_items"],
+    schedule=NIGHTLY,
 )
 def pricing_summary(line_items: pd.DataFrame) -> pd.DataFrame:
     """TPC-H Q1 pricing summary report: lines shipped up to 90 days before 1998-12-01."""
@@ -80,8 +101,13 @@ def pricing_summary(line_items: pd.DataFrame) -> pd.DataFrame:
 
 
 @data_product(
-    contract=contracts.ShippingPriority, owners=OWNERS, access="public", version="1.0.0", slo=DAILY,
-    inputs=["customers", "orders", "line_items"], schedule=NIGHTLY,
+    contract=contracts.ShippingPriority,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
+    inputs=["customers", "orders", "line_items"],
+    schedule=NIGHTLY,
 )
 def shipping_priority(
     customers: pd.DataFrame, orders: pd.DataFrame, line_items: pd.DataFrame
@@ -107,9 +133,15 @@ def shipping_priority(
 
 
 @data_product(
-    contract=contracts.MonthlyRevenue, owners=OWNERS, access="public", version="1.0.0",
-    slo=SLO(max_lag=timedelta(days=32)), inputs=["orders"], partitions_def=MONTHS,
-    partition_column="order_month", schedule="0 3 1 * *",
+    contract=contracts.MonthlyRevenue,
+    owners=OWNERS,
+    access="public",
+    version="1.0.0",
+    slo=SLO(max_lag=timedelta(days=32)),
+    inputs=["orders"],
+    partitions_def=MONTHS,
+    partition_column="order_month",
+    schedule="0 3 1 * *",
 )
 def monthly_revenue(context: dg.AssetExecutionContext, orders: pd.DataFrame) -> pd.DataFrame:
     """Orders and revenue per month and priority; one partition per month, so history is rewritten

@@ -27,7 +27,9 @@ def may_read(
         return consumer.path[0] == producer.path[0]
     if access == "private":
         name = consumer.to_user_string()
-        return name in allowed or (consumer.path[0] == producer.path[0] and consumer.path[-1] in allowed)
+        return name in allowed or (
+            consumer.path[0] == producer.path[0] and consumer.path[-1] in allowed
+        )
     return False
 
 

@@ -21,13 +21,17 @@ from dagmesh.governance.policy import (
 )
 from dagmesh.governance.standard import STANDARD_POLICIES
 
-ENFORCEMENT_ENV = "DAGMESH_POLICY_ENFORCEMENT"  # "enforce" (default) or "report" (what `dagmesh lint` uses)
+ENFORCEMENT_ENV = (
+    "DAGMESH_POLICY_ENFORCEMENT"  # "enforce" (default) or "report" (what `dagmesh lint` uses)
+)
 VIOLATIONS_METADATA = "dagmesh/policy_violations"
 # The policies each loaded location governs itself with, so `dagmesh lint` applies the same set.
 LOCATION_POLICIES: dict[str, list[Policy]] = {}
 
 
-def policies_for(extra: Sequence[Policy] = (), overrides: Mapping[str, str] | None = None) -> list[Policy]:
+def policies_for(
+    extra: Sequence[Policy] = (), overrides: Mapping[str, str] | None = None
+) -> list[Policy]:
     """The central policies plus a domain's own, with the domain's (tightening-only) overrides."""
     names = [p.name for p in STANDARD_POLICIES]
     clashes = [p.name for p in extra if p.name in names]
@@ -74,7 +78,9 @@ def enforce_on_load(
         found = by_product.get(spec.key.to_user_string())
         if not found:
             return spec
-        return spec.merge_attributes(metadata={VIOLATIONS_METADATA: dg.MetadataValue.md(_markdown(found))})
+        return spec.merge_attributes(
+            metadata={VIOLATIONS_METADATA: dg.MetadataValue.md(_markdown(found))}
+        )
 
     return [
         item.map_asset_specs(annotate) if isinstance(item, dg.AssetsDefinition) else item

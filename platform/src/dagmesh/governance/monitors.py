@@ -114,7 +114,7 @@ def contract_status(
     check_keys = [dg.AssetCheckKey(key, CONTRACT_CHECK) for key in keys]
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
     return {
-        key: (latest[check].status.value if check in latest and latest[check] else None)
+        key: (latest[check].status.value if latest.get(check) else None)
         for key, check in zip(keys, check_keys, strict=True)
     }
 
@@ -131,7 +131,9 @@ def contract_pass_rate(
     return sum(r.status.value == "SUCCEEDED" for r in finished) / len(finished)
 
 
-def failed_contracts(instance: dg.DagsterInstance, publications: list[Publication]) -> list[Finding]:
+def failed_contracts(
+    instance: dg.DagsterInstance, publications: list[Publication]
+) -> list[Finding]:
     status = contract_status(instance, [p.key for p in publications])
     return [
         Finding(
@@ -160,22 +162,27 @@ def drifted_tables(warehouse: MeshWarehouse, publications: list[Publication]) ->
             ]
             expected = [[str(n), str(t)] for n, t in publication.columns]
             if not actual:
-                findings.append(Finding("drift", publication.product, f"table {publication.table} is gone"))
+                findings.append(
+                    Finding("drift", publication.product, f"table {publication.table} is gone")
+                )
             elif actual != expected:
                 missing = sorted({n for n, _ in expected} - {n for n, _ in actual})
                 extra = sorted({n for n, _ in actual} - {n for n, _ in expected})
                 changed = sorted(
                     n for n, t in expected if any(n == a and t != b for a, b in actual)
                 )
-                detail = "; ".join(
-                    part
-                    for part in (
-                        f"missing {', '.join(missing)}" if missing else "",
-                        f"unexpected {', '.join(extra)}" if extra else "",
-                        f"retyped {', '.join(changed)}" if changed else "",
+                detail = (
+                    "; ".join(
+                        part
+                        for part in (
+                            f"missing {', '.join(missing)}" if missing else "",
+                            f"unexpected {', '.join(extra)}" if extra else "",
+                            f"retyped {', '.join(changed)}" if changed else "",
+                        )
+                        if part
                     )
-                    if part
-                ) or "column order changed"
+                    or "column order changed"
+                )
                 findings.append(
                     Finding(
                         "drift",

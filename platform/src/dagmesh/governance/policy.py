@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import dagster as dg
 
 from dagmesh.errors import DagmeshError
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     WARN = "warn"
     ERROR = "error"
 
@@ -152,7 +152,9 @@ def tighten(policies: Sequence[Policy], overrides: Mapping[str, str] | None) -> 
     by_name = {p.name: p for p in policies}
     unknown = sorted(set(overrides) - set(by_name))
     if unknown:
-        raise PolicyConfigError(f"unknown policy(ies) {', '.join(unknown)}; known: {', '.join(by_name)}")
+        raise PolicyConfigError(
+            f"unknown policy(ies) {', '.join(unknown)}; known: {', '.join(by_name)}"
+        )
     result = []
     for policy in policies:
         wanted = overrides.get(policy.name)

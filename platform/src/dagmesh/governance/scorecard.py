@@ -29,7 +29,9 @@ class Scorecard(pa.DataFrameModel):
     product: Series[str] = pa.Field(unique=True, description="Product key, domain/name.")
     domain: Series[str] = pa.Field(description="Owning domain.")
     owners: Series[str] = pa.Field(description="Owners, comma separated.")
-    access: Series[str] = pa.Field(isin=["public", "internal", "private"], description="Access level.")
+    access: Series[str] = pa.Field(
+        isin=["public", "internal", "private"], description="Access level."
+    )
     version: Series[str] = pa.Field(description="Version last published.")
     last_update: Series[pd.Timestamp] = pa.Field(description="Last materialization (UTC).")
     freshness_status: Series[str] = pa.Field(

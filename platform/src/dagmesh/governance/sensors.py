@@ -71,7 +71,11 @@ def drift(instance, warehouse, publications) -> list[Finding]:
 
 
 def evaluate_monitor(
-    kind: str, monitor: Monitor, instance: dg.DagsterInstance, warehouse: MeshWarehouse, cursor: str | None
+    kind: str,
+    monitor: Monitor,
+    instance: dg.DagsterInstance,
+    warehouse: MeshWarehouse,
+    cursor: str | None,
 ) -> tuple[list[Finding], list[dg.AssetObservation], str]:
     """Run one monitor: store its findings, and return observations for the ones not seen last tick."""
     publications = latest_publications(warehouse)
@@ -110,12 +114,18 @@ def _monitor_sensor(kind: str, monitor: Monitor, description: str) -> dg.SensorD
     return _sensor
 
 
-slo_sensor = _monitor_sensor("slo", slo, "Products past their freshness SLO, in every code location.")
+slo_sensor = _monitor_sensor(
+    "slo", slo, "Products past their freshness SLO, in every code location."
+)
 quality_sensor = _monitor_sensor(
-    "quality", quality, "Failed contract checks and failed runs, per product, in every code location."
+    "quality",
+    quality,
+    "Failed contract checks and failed runs, per product, in every code location.",
 )
 drift_sensor = _monitor_sensor(
-    "drift", drift, "Published tables whose columns no longer match their registered contract version."
+    "drift",
+    drift,
+    "Published tables whose columns no longer match their registered contract version.",
 )
 
 

@@ -35,7 +35,10 @@ def _has_slo(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
 
 def _has_version(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
     if not product.version or not SEMVER.match(product.version):
-        yield f"has no semantic version (got {product.version!r})", "declare version='MAJOR.MINOR.PATCH'"
+        yield (
+            f"has no semantic version (got {product.version!r})",
+            "declare version='MAJOR.MINOR.PATCH'",
+        )
 
 
 def _public_columns_documented(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
@@ -68,7 +71,10 @@ def _pii_not_public(product: ProductView, _: MeshView) -> Iterator[tuple[str, st
 def _naming(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
     bad = [part for part in product.key.path if not NAME.match(part)]
     if bad:
-        yield f"name part(s) {', '.join(map(repr, bad))} break the convention", "use lower_snake_case"
+        yield (
+            f"name part(s) {', '.join(map(repr, bad))} break the convention",
+            "use lower_snake_case",
+        )
     columns = [c.name for c in product.columns if not NAME.match(c.name)]
     if columns:
         yield (
@@ -84,18 +90,27 @@ def _reads_allowed(product: ProductView, mesh: MeshView) -> Iterator[tuple[str, 
             continue  # unknown producers are reported by `dagmesh check` / the mesh plan
         problem = access_problem(product.key, product.owners, producer)
         if problem:
-            yield problem, (
-                f"read only public products of other domains; ask {', '.join(producer.owners)} "
-                "to publish what you need as a public product"
+            yield (
+                problem,
+                (
+                    f"read only public products of other domains; ask {', '.join(producer.owners)} "
+                    "to publish what you need as a public product"
+                ),
             )
 
 
 STANDARD_POLICIES: tuple[Policy, ...] = (
     Policy("owners-required", "Every product names its owners.", Severity.ERROR, _has_owners),
-    Policy("description-required", "Every product says what it is.", Severity.ERROR, _has_description),
-    Policy("contract-required", "Every product has a pandera contract.", Severity.ERROR, _has_contract),
+    Policy(
+        "description-required", "Every product says what it is.", Severity.ERROR, _has_description
+    ),
+    Policy(
+        "contract-required", "Every product has a pandera contract.", Severity.ERROR, _has_contract
+    ),
     Policy("slo-required", "Every product promises a freshness SLO.", Severity.ERROR, _has_slo),
-    Policy("version-required", "Every product has a semantic version.", Severity.ERROR, _has_version),
+    Policy(
+        "version-required", "Every product has a semantic version.", Severity.ERROR, _has_version
+    ),
     Policy(
         "public-columns-documented",
         "Every column of a public product has a description.",

@@ -1,0 +1,285 @@
+"""Declarative data products: a Dagster Component, so a team can declare a product in YAML.
+
+A thin layer over `@data_product`: the YAML becomes a pandera contract and a product function (SQL over the
+inputs, or a Python function), then the same declaration the Python API makes. Dagster's component loader
+parses `defs.yaml` and reports validation errors with file and line numbers; the rules that `@data_product`
+enforces (owners, versions, check names) are validators here, so they get line numbers too.
+
+    # domains/<domain>/src/<domain>/defs/<product>/defs.yaml
+    type: dagmesh.components.DataProductComponent
+    attributes:
+      name: part_demand
+      description: Units sold per brand.
+      owners: [team:logistics]
+      access: internal
+      version: 1.0.0
+      slo: {max_lag_hours: 26}
+      inputs: [parts, sales/line_items]
+      automation: eager
+      columns:
+        - {name: p_brand, type: str, description: Brand., unique: true}
+        - {name: units, type: float64, description: Units sold., checks: {ge: 0}}
+      sql: SELECT p_brand, SUM(l_quantity) AS units FROM parts JOIN line_items ON ...
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+from dagster_shared.yaml_utils import parse_yaml_with_source_position
+from pandera.typing import Series
+from pydantic import ValidationError, field_validator, model_validator
+
+from dagmesh.errors import DagmeshError
+from dagmesh.frames import query
+from dagmesh.product import (
+    NAME_PATTERN,
+    OWNER_PATTERN,
+    SEMVER_PATTERN,
+    SLO,
+    DataProduct,
+    ProductRef,
+    data_product,
+)
+
+COLUMN_TYPES: dict[str, Any] = {
+    "int64": int,
+    "float64": float,
+    "str": str,
+    "bool": bool,
+    "timestamp": pd.Timestamp,
+}
+CHECKS = (
+    "eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin",
+    "str_contains", "str_endswith", "str_length", "str_matches", "str_startswith",
+)  # fmt: skip
+
+
+class ColumnSpec(dg.Model):
+    """One contract column: a name, a type, and the checks every row must pass."""
+
+    name: str
+    type: Literal["int64", "float64", "str", "bool", "timestamp"]
+    description: str | None = None
+    nullable: bool = False
+    unique: bool = False
+    pii: bool = False
+    mask: Literal["sha256", "redacted"] | None = None
+    checks: dict[str, Any] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"column {value!r} must be lower_snake_case")
+        return value
+
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(CHECKS))
+        if unknown:
+            raise ValueError(f"unknown check(s) {', '.join(unknown)}; use {', '.join(CHECKS)}")
+        return value
+
+
+class SLOSpec(dg.Model):
+    max_lag_hours: float
+    warn_after_hours: float | None = None
+
+    def slo(self) -> SLO:
+        warn = timedelta(hours=self.warn_after_hours) if self.warn_after_hours else None
+        return SLO(max_lag=timedelta(hours=self.max_lag_hours), warn_after=warn)
+
+
+class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
+    """A data product declared in YAML: contract columns, owners, access, version, SLO, inputs, and
+    either `sql` over the inputs (each input is a table named after the product) or `python: module:fn`."""
+
+    name: str
+    description: str
+    owners: list[str]
+    access: Literal["public", "internal", "private"]
+    version: str
+    slo: SLOSpec
+    columns: list[ColumnSpec]
+    inputs: list[str] = []
+    unique_together: list[str] = []
+    schedule: str | None = None
+    automation: Literal["eager"] | None = None
+    allowed_consumers: list[str] = []
+    sql: str | None = None
+    python: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _product_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"product name {value!r} must be lower_snake_case")
+        return value
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("declare at least one owner ('team:name' or an email)")
+        bad = [o for o in value if not OWNER_PATTERN.match(o)]
+        if bad:
+            raise ValueError(f"owner(s) {', '.join(bad)} must be 'team:name' or an email address")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not SEMVER_PATTERN.match(value):
+            raise ValueError(f"version {value!r} must be MAJOR.MINOR.PATCH")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _refs(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            ProductRef.parse(ref)
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> DataProductComponent:
+        if (self.sql is None) == (self.python is None):
+            raise ValueError(
+                "give exactly one of `sql` (over the inputs) or `python: module:function`"
+            )
+        if self.python is not None and not re.match(r"^[\w.]+:\w+$", self.python):
+            raise ValueError("python must be 'package.module:function'")
+        if self.schedule and self.automation:
+            raise ValueError("choose a cron `schedule` or an `automation`, not both")
+        names = [c.name for c in self.columns]
+        missing = [c for c in self.unique_together if c not in names]
+        if missing:
+            raise ValueError(f"unique_together names unknown column(s) {', '.join(missing)}")
+        return self
+
+    # -- to the Python API ---------------------------------------------------------------------
+
+    def contract(self) -> type[pa.DataFrameModel]:
+        """The YAML columns as a pandera DataFrameModel, exactly as a team would write it in Python."""
+        annotations: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
+        for column in self.columns:
+            annotations[column.name] = Series[COLUMN_TYPES[column.type]]
+            metadata = {"pii": True} if column.pii else {}
+            if column.mask:
+                metadata["mask"] = column.mask
+            fields[column.name] = pa.Field(
+                nullable=column.nullable,
+                unique=column.unique,
+                description=column.description,
+                metadata=metadata or None,
+                **column.checks,
+            )
+        namespace: dict[str, Any] = {"__annotations__": annotations, **fields}
+        namespace["__doc__"] = self.description
+        if self.unique_together:
+            namespace["Config"] = type("Config", (), {"unique": list(self.unique_together)})
+        class_name = "".join(part.title() for part in self.name.split("_"))
+        return type(class_name, (pa.DataFrameModel,), namespace)
+
+    def _function(self):
+        params = [ProductRef.parse(ref).name for ref in self.inputs]
+        if self.python is not None:
+            module, _, attribute = self.python.partition(":")
+            target = getattr(importlib.import_module(module), attribute)
+
+            def run(**frames: pd.DataFrame) -> pd.DataFrame:
+                return target(**frames)
+        else:
+            sql = self.sql
+
+            def run(**frames: pd.DataFrame) -> pd.DataFrame:
+                return query(sql, **frames)
+
+        run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params]
+        )
+        run.__name__ = self.name
+        return run
+
+    def product(self) -> DataProduct:
+        """The same declaration `@data_product` makes."""
+        return data_product(
+            contract=self.contract(),
+            owners=self.owners,
+            access=self.access,
+            version=self.version,
+            slo=self.slo.slo(),
+            inputs=self.inputs,
+            description=self.description,
+            schedule=self.schedule,
+            automation_condition=dg.AutomationCondition.eager() if self.automation else None,
+            allowed_consumers=self.allowed_consumers,
+            name=self.name,
+        )(self._function())
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        """For `dg` tooling on its own: the product's asset. A domain's code location loads declared
+        products through `domain_definitions(domain, [..., *declared_products(defs)])` instead, so they
+        get the domain's resources, policies and sensors like every other product."""
+        from dagmesh.asset import build_product_asset
+
+        domain = context.defs_module_name.split(".")[0]
+        return dg.Definitions(assets=[build_product_asset(self.product(), domain)])
+
+
+def _package_root(module: ModuleType) -> Path:
+    """The folder holding the package's pyproject.toml (the component project root)."""
+    here = Path(module.__file__ or "").resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return here
+
+
+class ComponentDefinitionError(DagmeshError):
+    """A declarative product's YAML does not validate; the message has file:line for each problem."""
+
+
+def _validate_yaml(path: Path, root: Path) -> list[str]:
+    """Validate one defs.yaml against the component model; problems as `file:line: where: what`."""
+    text = path.read_text()
+    parsed = parse_yaml_with_source_position(text, filename=str(path.relative_to(root)))
+    document = parsed.value if isinstance(parsed.value, dict) else {}
+    if not str(document.get("type", "")).endswith("DataProductComponent"):
+        return []
+    try:
+        DataProductComponent.model_validate(document.get("attributes") or {})
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            where = ["attributes", *item["loc"]]
+            position, _ = parsed.source_position_tree.lookup_closest_and_path(where, trace=None)
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{position}: {'.'.join(map(str, where))}: {message}")
+        return problems
+    return []
+
+
+def declared_products(defs_module: ModuleType) -> list[DataProduct]:
+    """Every `DataProductComponent` declared in YAML under `defs_module`, loaded by Dagster's component
+    tree. Each file is validated first, so a mistake is reported with its file and line number."""
+    root = _package_root(defs_module)
+    folder = Path(defs_module.__file__ or "").resolve().parent
+    problems = [p for path in sorted(folder.rglob("defs.yaml")) for p in _validate_yaml(path, root)]
+    if problems:
+        raise ComponentDefinitionError(
+            "declarative data product(s) do not validate:\n" + "\n".join(f"  {p}" for p in problems)
+        )
+    tree = dg.ComponentTree.from_module(defs_module, root)
+    return [component.product() for component in tree.get_all_components(DataProductComponent)]
