@@ -28,7 +28,10 @@ STAMP = VENV / ".dagmesh-setup"
 
 
 def _editable_packages() -> list[Path]:
-    return [ROOT / "platform", *sorted(p.parent for p in (ROOT / "domains").glob("*/pyproject.toml"))]
+    return [
+        ROOT / "platform",
+        *sorted(p.parent for p in (ROOT / "domains").glob("*/pyproject.toml")),
+    ]
 
 
 def _fingerprint() -> str:
@@ -44,7 +47,7 @@ def _run(*command: object, env: dict[str, str] | None = None) -> None:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script is what tells an old Python so
         sys.exit(f"dagmesh needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print("creating .venv", flush=True)
@@ -53,7 +56,15 @@ def setup() -> None:
     if STAMP.exists() and STAMP.read_text() == fingerprint:
         return
     print("installing pinned dependencies (requirements.lock)", flush=True)
-    _run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"uv=={UV_VERSION}")
+    _run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        f"uv=={UV_VERSION}",
+    )
     uv = [BIN / "uv", "pip", "install", "--quiet", "--python", PYTHON]
     _run(*uv, "--require-hashes", "-r", ROOT / "requirements.lock")
     editables = [arg for package in _editable_packages() for arg in ("-e", package)]
@@ -76,8 +87,17 @@ def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "lock":
         _run("uv", "lock")
-        _run("uv", "export", "--frozen", "--no-emit-workspace", "--all-packages",
-             "--format", "requirements-txt", "-o", "requirements.lock")
+        _run(
+            "uv",
+            "export",
+            "--frozen",
+            "--no-emit-workspace",
+            "--all-packages",
+            "--format",
+            "requirements-txt",
+            "-o",
+            "requirements.lock",
+        )
         return 0
     if command not in ("mesh", "test", "ui", "setup"):
         print(__doc__)
@@ -90,9 +110,17 @@ def main(argv: list[str]) -> int:
     if command == "ui":
         dagster = [BIN / "dagster", "dev", "-w", ROOT / "workspace.yaml", *args]
         return subprocess.run(dagster, cwd=ROOT, env=mesh_env()).returncode
-    for check in (["ruff", "format", "--check", "."], ["ruff", "check", "."]):
-        if subprocess.run([BIN / check[0], *check[1:]], cwd=ROOT).returncode:
-            print(f"`{' '.join(check)}` failed: run `.venv/bin/ruff format . && .venv/bin/ruff check --fix .`")
+    checks = (
+        ["ruff", "format", "--check", "."],
+        ["ruff", "check", "."],
+        ["dagmesh", "lint"],  # governance policies over every code location
+        ["dagmesh", "check"],  # code contracts vs the published registry: breaking changes
+    )
+    for check in checks:
+        if subprocess.run([BIN / check[0], *check[1:]], cwd=ROOT, env=mesh_env()).returncode:
+            print(
+                f"`{' '.join(check)}` failed; fix it (ruff: `.venv/bin/ruff format . && .venv/bin/ruff check --fix .`)"
+            )
             return 1
     return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode
 

@@ -22,8 +22,12 @@ class Prices(pa.DataFrameModel):
 
 def _producer(access: str, allowed=()):
     @data_product(
-        contract=Prices, owners=["team:supply"], access=access, version="1.0.0",
-        slo=SLO(max_lag=timedelta(days=1)), allowed_consumers=allowed,
+        contract=Prices,
+        owners=["team:supply"],
+        access=access,
+        version="1.0.0",
+        slo=SLO(max_lag=timedelta(days=1)),
+        allowed_consumers=allowed,
     )
     def prices() -> pd.DataFrame:
         """Negotiated prices."""
@@ -34,8 +38,13 @@ def _producer(access: str, allowed=()):
 
 def _consumer(name: str, ref: str):
     @data_product(
-        contract=Prices, owners=["team:web"], access="internal", version="1.0.0",
-        slo=SLO(max_lag=timedelta(days=1)), inputs={"prices": ref}, name=name,
+        contract=Prices,
+        owners=["team:web"],
+        access="internal",
+        version="1.0.0",
+        slo=SLO(max_lag=timedelta(days=1)),
+        inputs={"prices": ref},
+        name=name,
     )
     def view(prices: pd.DataFrame) -> pd.DataFrame:
         """Prices for the shop."""
@@ -51,7 +60,11 @@ def settings(tmp_path) -> MeshSettings:
 
 def _run(defs, instance, selection=None):
     return dg.materialize(
-        defs.assets, resources=defs.resources, instance=instance, selection=selection, raise_on_error=False
+        defs.assets,
+        resources=defs.resources,
+        instance=instance,
+        selection=selection,
+        raise_on_error=False,
     )
 
 
@@ -65,10 +78,20 @@ def test_cross_domain_read_of_an_internal_product_is_refused_at_run_time(setting
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     text = str(failure.cause.message if failure.cause else failure.message)
-    for part in ("web/price_view", "team:web", "supply/prices", "team:supply", "internal", "refused"):
+    for part in (
+        "web/price_view",
+        "team:web",
+        "supply/prices",
+        "team:supply",
+        "internal",
+        "refused",
+    ):
         assert part in text, part
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_schema FROM information_schema.tables").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute("SELECT table_schema FROM information_schema.tables").fetchall()
+        }
     assert "web" not in tables  # nothing was published from the refused read
 
 
@@ -96,3 +119,55 @@ def test_private_product_is_read_only_by_allowed_consumers(settings):
         assert _run(defs, instance).success
         refused = _run(other, instance, selection=["web/price_view"])
     assert not refused.success
+
+
+CONSUMER_MODULE = '''
+from datetime import timedelta
+import pandas as pd, pandera.pandas as pa
+from pandera.typing import Series
+from dagmesh import SLO, data_product, domain_definitions
+
+class Summary(pa.DataFrameModel):
+    l_returnflag: Series[str] = pa.Field(description="Flag.")
+
+@data_product(contract=Summary, owners=["team:marketing"], access="internal", version="1.0.0",
+              slo=SLO(max_lag=timedelta(days=1)), inputs=["sales/pricing_summary"])
+def pricing_view(pricing_summary: pd.DataFrame) -> pd.DataFrame:
+    """Marketing's view of sales' internal pricing summary."""
+    return pricing_summary[["l_returnflag"]]
+
+defs = domain_definitions("marketing", [pricing_view])
+'''
+
+
+def test_cross_domain_read_of_an_internal_product_fails_at_load_time(tmp_path, monkeypatch):
+    """The consumer location knows sales/pricing_summary is internal from sales' published contract,
+    without importing sales' code."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    from dagmesh.governance import PolicyViolationError
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "workspace.yaml").write_text("load_from: []\n")
+    registry = tmp_path / "domains" / "sales" / "contracts" / "pricing_summary"
+    registry.mkdir(parents=True)
+    shutil.copy(root / "domains/sales/contracts/pricing_summary/v1.odcs.yaml", registry)
+    module_file = tmp_path / "marketing_consumer.py"
+    module_file.write_text(CONSUMER_MODULE)
+    monkeypatch.setenv("DAGMESH_HOME", str(tmp_path / "home"))
+    spec = importlib.util.spec_from_file_location("marketing_consumer", module_file)
+    module = importlib.util.module_from_spec(spec)
+    with pytest.raises(PolicyViolationError) as raised:
+        spec.loader.exec_module(module)
+    text = str(raised.value)
+    for part in (
+        "access-allowed",
+        "marketing/pricing_view",
+        "team:marketing",
+        "sales/pricing_summary",
+        "team:sales",
+        "internal",
+    ):
+        assert part in text, part

@@ -3,6 +3,8 @@ passes a compliant one; errors stop a code location from loading, warnings show 
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import textwrap
 from datetime import timedelta
@@ -87,21 +89,35 @@ PII_SCHEMA = dg.TableSchema(
 MASKED_PII_SCHEMA = dg.TableSchema(
     columns=[
         dg.TableColumn("id", "BIGINT", description="Row id."),
-        dg.TableColumn("email", "VARCHAR", description="Email.", tags={"pii": "true", "mask": "sha256"}),
+        dg.TableColumn(
+            "email", "VARCHAR", description="Email.", tags={"pii": "true", "mask": "sha256"}
+        ),
     ]
 )
 
 VIOLATING = [
     ("owners-required", {"owners": []}, "has no owners"),
     ("description-required", {"description": ""}, "has no description"),
-    ("contract-required", {"metadata": with_metadata(**{"dagmesh/contract": None})}, "has no contract"),
+    (
+        "contract-required",
+        {"metadata": with_metadata(**{"dagmesh/contract": None})},
+        "has no contract",
+    ),
     ("slo-required", {"freshness_policy": None}, "has no SLO"),
-    ("version-required", {"metadata": with_metadata(**{"dagmesh/version": "v1"})}, "semantic version"),
+    (
+        "version-required",
+        {"metadata": with_metadata(**{"dagmesh/version": "v1"})},
+        "semantic version",
+    ),
     (
         "public-columns-documented",
         {
             "metadata": with_metadata(
-                **{"dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn("id", "BIGINT")])}
+                **{
+                    "dagster/column_schema": dg.TableSchema(
+                        columns=[dg.TableColumn("id", "BIGINT")]
+                    )
+                }
             )
         },
         "column(s) id have no description",
@@ -115,7 +131,9 @@ VIOLATING = [
 ]
 
 
-@pytest.mark.parametrize(("policy", "overrides", "message"), VIOLATING, ids=[v[0] for v in VIOLATING])
+@pytest.mark.parametrize(
+    ("policy", "overrides", "message"), VIOLATING, ids=[v[0] for v in VIOLATING]
+)
 def test_standard_policy_rejects_a_violating_product(policy, overrides, message):
     found = violations_of(policy, compliant_spec(**overrides))
     assert len(found) == 1
@@ -135,7 +153,9 @@ def test_masked_pii_may_be_public_and_unmasked_pii_may_be_internal():
     masked = compliant_spec(metadata=with_metadata(**{"dagster/column_schema": MASKED_PII_SCHEMA}))
     assert violations_of("pii-not-public", masked) == []
     internal = compliant_spec(
-        metadata=with_metadata(**{"dagster/column_schema": PII_SCHEMA, "dagmesh/access": "internal"})
+        metadata=with_metadata(
+            **{"dagster/column_schema": PII_SCHEMA, "dagmesh/access": "internal"}
+        )
     )
     assert violations_of("pii-not-public", internal) == []
 
@@ -153,7 +173,13 @@ def test_access_policy_names_both_products_their_owners_and_the_access_level():
     found = violations_of("access-allowed", consumer, producer)
     assert len(found) == 1
     text = found[0].message
-    for part in ("marketing/pricing_view", "team:marketing", "sales/pricing_summary", "team:sales", "internal"):
+    for part in (
+        "marketing/pricing_view",
+        "team:marketing",
+        "sales/pricing_summary",
+        "team:sales",
+        "internal",
+    ):
         assert part in text
     same_domain = compliant_spec(key=dg.AssetKey(["sales", "report"]), deps=[producer.key])
     assert violations_of("access-allowed", same_domain, producer) == []
@@ -186,7 +212,10 @@ class Undocumented(pa.DataFrameModel):
 
 def _product(access: str, contract=Undocumented):
     @data_product(
-        contract=contract, owners=["team:demo"], access=access, version="1.0.0",
+        contract=contract,
+        owners=["team:demo"],
+        access=access,
+        version="1.0.0",
         slo=SLO(max_lag=timedelta(days=1)),
     )
     def thing() -> pd.DataFrame:
@@ -218,8 +247,12 @@ def _warn_policy() -> Policy:
 
 
 def test_domain_policy_warning_is_shown_as_asset_metadata(settings):
-    defs = domain_definitions("demo", [_product("internal")], settings=settings, policies=[_warn_policy()])
-    spec = next(s for s in defs.resolve_all_asset_specs() if s.key == dg.AssetKey(["demo", "thing"]))
+    defs = domain_definitions(
+        "demo", [_product("internal")], settings=settings, policies=[_warn_policy()]
+    )
+    spec = next(
+        s for s in defs.resolve_all_asset_specs() if s.key == dg.AssetKey(["demo", "thing"])
+    )
     shown = spec.metadata[VIOLATIONS_METADATA]
     assert "no-vague-names" in shown.value and "is called thing" in shown.value
 
@@ -236,7 +269,10 @@ def test_domain_may_tighten_a_policy_but_not_loosen_one(settings):
         )
     with pytest.raises(PolicyConfigError, match="never loosen"):
         domain_definitions(
-            "demo", [_product("internal")], settings=settings, policy_overrides={"owners-required": "warn"}
+            "demo",
+            [_product("internal")],
+            settings=settings,
+            policy_overrides={"owners-required": "warn"},
         )
 
 
@@ -301,6 +337,12 @@ def test_lint_reports_every_violation_across_locations(tmp_path, monkeypatch):
         sys.modules.pop(module, None)
 
 
-def test_the_real_workspace_passes_lint():
+def test_the_real_workspace_passes_lint(tmp_path):
+    """`dagmesh lint` over the real workspace, in its own process (it imports every location)."""
     root = Path(__file__).resolve().parents[1]
-    assert [str(v) for v in lint_workspace(root / "workspace.yaml")] == []
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["DAGMESH_HOME"] = str(tmp_path)
+    lint = Path(sys.executable).parent / "dagmesh"
+    completed = subprocess.run([lint, "lint"], cwd=root, env=env, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "no policy violations" in completed.stdout

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -34,8 +33,11 @@ def mesh(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("DAGMESH_HOME", "DAGSTER_HOME", "DAGMESH_TPCH_SCALE")}
     os.environ["DAGMESH_HOME"] = str(home)
     os.environ["DAGMESH_TPCH_SCALE"] = str(SCALE)
-    for module in [m for m in sys.modules if m.split(".")[0] in ("sales", "logistics", "marketing")]:
-        del sys.modules[module]  # definitions read the settings at import: re-import under this home
+    stale = [m for m in sys.modules if m.split(".")[0] in ("sales", "logistics", "marketing")]
+    for module in [*stale, "dagmesh.governance.definitions"]:
+        sys.modules.pop(
+            module, None
+        )  # definitions read the settings at import: re-import under this home
     try:
         locations = load_workspace(WORKSPACE)
         (home / "dagster").mkdir()
@@ -85,18 +87,27 @@ def test_every_product_is_published_with_a_passing_contract(mesh):
 
 
 def test_cross_domain_products_ran_after_their_inputs(mesh):
-    locations, result, _, instance = mesh
+    locations, _result, _, _instance = mesh
     groups = plan(locations)
     wave = {key: group.wave for group in groups for key in group.keys}
-    assert wave[dg.AssetKey(["logistics", "local_supplier_volume"])] > wave[dg.AssetKey(["sales", "orders"])]
-    assert wave[dg.AssetKey(["marketing", "customer_segments"])] > wave[dg.AssetKey(["sales", "customers"])]
+    assert (
+        wave[dg.AssetKey(["logistics", "local_supplier_volume"])]
+        > wave[dg.AssetKey(["sales", "orders"])]
+    )
+    assert (
+        wave[dg.AssetKey(["marketing", "customer_segments"])]
+        > wave[dg.AssetKey(["sales", "customers"])]
+    )
 
 
 def test_row_counts_match_the_raw_tpch_tables(mesh):
-    _, result, settings, _ = mesh
+    _, result, _settings, _ = mesh
     with tpch_connection() as con:
         con.execute("CALL dbgen(sf = ?)", [SCALE])
-        raw = {t: con.sql(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("orders", "lineitem", "customer")}
+        raw = {
+            t: con.sql(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("orders", "lineitem", "customer")
+        }
     rows = {o.key.to_user_string(): o.rows for o in result.outcomes.values()}
     assert rows["sales/orders"] == raw["orders"]
     assert rows["sales/line_items"] == raw["lineitem"]
@@ -120,7 +131,9 @@ def test_tpch_products_equal_the_official_answers(mesh, query_nr, table, sort):
     assert list(ours.columns) == list(expected.columns)
     for column in expected.columns:
         if pd.api.types.is_numeric_dtype(expected[column]):
-            assert ours[column].to_numpy() == pytest.approx(expected[column].to_numpy(), rel=1e-9), column
+            assert ours[column].to_numpy() == pytest.approx(
+                expected[column].to_numpy(), rel=1e-9
+            ), column
         elif column.endswith("date"):
             assert list(ours[column].dt.strftime("%Y-%m-%d")) == list(expected[column]), column
         else:

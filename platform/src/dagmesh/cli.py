@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -270,7 +271,8 @@ def check(
         table.add_column(column, overflow="fold")
     for verdict in verdicts:
         changes = "\n".join(
-            f"{'[red]✗[/]' if c.breaking else '[green]✓[/]'} {c.kind}" + (f" {c.column}" if c.column else "")
+            f"{'[red]✗[/]' if c.breaking else '[green]✓[/]'} {c.kind}"
+            + (f" {c.column}" if c.column else "")
             for c in verdict.changes
         )
         style = _STATUS_STYLE.get(verdict.status, "white")
@@ -303,7 +305,9 @@ def publish(
     workspace: WorkspaceOption = None,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Record contracts even when `dagmesh check` calls them breaking."),
+        typer.Option(
+            "--force", help="Record contracts even when `dagmesh check` calls them breaking."
+        ),
     ] = False,
 ) -> None:
     """Write every product's contract to its domain's registry (contracts/<product>/v<MAJOR>.odcs.yaml)."""
@@ -321,7 +325,8 @@ def publish(
             result.product.name,
             result.product.product.version,
             shown_path(result.path),
-            f"[{styles.get(action, 'white')}]{action}[/]" + (f" ({result.reason})" if result.reason and action != "refused" else ""),
+            f"[{styles.get(action, 'white')}]{action}[/]"
+            + (f" ({result.reason})" if result.reason and action != "refused" else ""),
         )
     console.print(table)
     refused = [r for r in results if r.action == "refused"]
@@ -332,17 +337,23 @@ def publish(
         raise typer.Exit(1)
 
 
+class ExportFormat(StrEnum):
+    odcs = "odcs"  # Open Data Contract Standard v3 YAML
+
+
 @app.command()
 def export(
     workspace: WorkspaceOption = None,
-    format: Annotated[str, typer.Option("--format", help="Output format: odcs.")] = "odcs",
-    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("dist/contracts"),
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="Output format.")
+    ] = ExportFormat.odcs,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path(
+        "dist/contracts"
+    ),
 ) -> None:
     """Write every product's contract as it is in the code: <out>/<domain>/<product>.odcs.yaml."""
     from dagmesh.registry.odcs import dump_odcs, validate_odcs
 
-    if format != "odcs":
-        raise DagmeshError(f"unknown export format {format!r}; supported: odcs")
     products = _mesh_products(workspace)
     for item in products:
         doc = item.contract_doc()
@@ -350,7 +361,28 @@ def export(
         path = out / item.domain / f"{item.key.path[-1]}.odcs.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_odcs(doc))
-    console.print(f"wrote {len(products)} ODCS contracts under {out}")
+    console.print(f"wrote {len(products)} {format.value.upper()} contracts under {out}")
+
+
+@app.command()
+def catalog(
+    workspace: WorkspaceOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path(
+        "dist/catalog"
+    ),
+) -> None:
+    """Write a static catalog (catalog.md and index.html): every product's card, contract columns,
+    lineage across domains and consumers ("who depends on me")."""
+    from dagmesh.catalog_site import build_catalog, write_catalog
+
+    path = _workspace_path(workspace)
+    mesh = build_catalog(_load(path), path)
+    written = write_catalog(mesh, out)
+    console.print(
+        f"catalog of {len(mesh.entries)} products in {len(mesh.domains)} domains: "
+        + ", ".join(str(p) for p in written),
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -44,6 +44,35 @@ def _project_root(products: list[DataProduct]) -> Path:
     return find_project_root(Path(source).parent if source else None)
 
 
+def _registry_folder(domain: str, products: list[DataProduct]) -> str:
+    """The domain's folder as `dagmesh publish` finds it (the package folder of its code, relative to
+    the project), for the card's contract link; `domains/<domain>` when that cannot be told."""
+    root = _project_root(products)
+    for product in products:
+        module = sys.modules.get(product.fn.__module__)
+        source = getattr(module, "__file__", None)
+        if not source or product.fn.__module__.startswith("dagmesh.components"):
+            continue  # declarative (YAML) products run platform code: look at the domain's own
+        for folder in Path(source).resolve().parents:
+            if folder == root or root not in folder.parents:
+                break
+            if (folder / "pyproject.toml").is_file():
+                return folder.relative_to(root).as_posix()
+        break
+    return f"domains/{domain}"
+
+
+def _domain_consumers(domain: str, products: list[DataProduct]) -> dict[str, list[str]]:
+    """For each product, the products of the same domain that read it (known when the location builds)."""
+    readers: dict[str, list[str]] = {p.name: [] for p in products}
+    for product in products:
+        for ref in product.inputs.values():
+            reader = product.key(domain).to_user_string()
+            if ref.domain in (None, domain) and reader not in readers.get(ref.name, [reader]):
+                readers[ref.name].append(reader)
+    return readers
+
+
 def _check_inputs(domain: str, products: list[DataProduct]) -> None:
     names = [p.name for p in products]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -109,7 +138,17 @@ def domain_definitions(
         raise ProductDefinitionError(f"domain {domain!r} declares no data products")
     _check_inputs(domain, declared)
 
-    assets: list[Any] = [build_product_asset(p, domain) for p in declared]
+    registry = _registry_folder(domain, declared)
+    readers = _domain_consumers(domain, declared)
+    assets: list[Any] = [
+        build_product_asset(
+            p,
+            domain,
+            consumers=readers[p.name],
+            contract_link=f"{registry}/contracts/{p.name}/v{p.major_version}.odcs.yaml",
+        )
+        for p in declared
+    ]
     DECLARED_PRODUCTS.update({p.key(domain): p for p in declared})
     own = {p.key(domain) for p in declared}
     external = sorted(
