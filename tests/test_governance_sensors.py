@@ -11,11 +11,10 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from pandera.typing import Series
-
 from dagster._core.definitions.run_status_sensor_definition import RunStatusSensorDefinition
 from dagster._core.test_utils import freeze_time
 from dagster._time import get_current_datetime
+from pandera.typing import Series
 
 from dagmesh import SLO, MeshWarehouse, data_product, domain_definitions
 from dagmesh.governance import scorecard as scorecard_module
@@ -32,7 +31,12 @@ class Numbers(pa.DataFrameModel):
 
 def _product(name: str, slo: SLO, frame):
     @data_product(
-        contract=Numbers, owners=[f"team:{name}"], access="public", version="1.0.0", slo=slo, name=name
+        contract=Numbers,
+        owners=[f"team:{name}"],
+        access="public",
+        version="1.0.0",
+        slo=slo,
+        name=name,
     )
     def product() -> pd.DataFrame:
         """A governed test product."""
@@ -45,7 +49,9 @@ DAY = SLO(max_lag=timedelta(days=1))
 fresh = _product("fresh", DAY, lambda: pd.DataFrame({"n": [1, 2]}))
 stale = _product("stale", SLO(max_lag=timedelta(minutes=5)), lambda: pd.DataFrame({"n": [3]}))
 flaky = _product(
-    "flaky", DAY, lambda: pd.DataFrame({"n": [-1, 5]}) if STATE["flaky_bad"] else pd.DataFrame({"n": [5]})
+    "flaky",
+    DAY,
+    lambda: pd.DataFrame({"n": [-1, 5]}) if STATE["flaky_bad"] else pd.DataFrame({"n": [5]}),
 )
 drifty = _product("drifty", DAY, lambda: pd.DataFrame({"n": [7]}))
 
@@ -66,7 +72,10 @@ def governed(tmp_path_factory):
             assert result.success
         STATE["flaky_bad"] = True
         failed = dg.materialize(
-            beta.assets, resources=beta.resources, instance=instance, selection=["beta/flaky"],
+            beta.assets,
+            resources=beta.resources,
+            instance=instance,
+            selection=["beta/flaky"],
             raise_on_error=False,
         )
         assert not failed.success
@@ -127,7 +136,12 @@ def test_sensor_reports_a_finding_once_and_keeps_it_open(governed):
 def test_governance_sensors_watch_every_location_and_start_running(governed):
     _, _, governance = governed
     sensors = {s.name: s for s in governance.sensors}
-    assert {"governance_slo", "governance_quality", "governance_drift", "governance_run_failures"} <= set(sensors)
+    assert {
+        "governance_slo",
+        "governance_quality",
+        "governance_drift",
+        "governance_run_failures",
+    } <= set(sensors)
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     failure = sensors["governance_run_failures"]
     assert isinstance(failure, RunStatusSensorDefinition)

@@ -102,8 +102,17 @@ def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | No
     return PartitionWindow(start=window.start, end=window.end, label=label)
 
 
-def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinition:
-    """The Dagster asset for `product` in `domain`, with its contract check, card, schema and SLO."""
+def build_product_asset(
+    product: DataProduct,
+    domain: str,
+    *,
+    consumers: list[str] | None = None,
+    contract_link: str | None = None,
+) -> dg.AssetsDefinition:
+    """The Dagster asset for `product` in `domain`, with its contract check, card, schema and SLO.
+
+    `consumers` (the domain's products reading it) and `contract_link` (its registry file) go on the card.
+    """
     key = product.key(domain)
     target = publish_target(product, domain)
     # Each input carries its consumer, so the IO manager can enforce access levels at read time.
@@ -157,7 +166,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
     return dg.asset(
         key=key,
         ins=ins,
-        description=product_card(product, domain),
+        description=product_card(product, domain, consumers, contract_link),
         metadata=product_metadata(product, domain),
         tags={
             "dagmesh/access": product.access,
