@@ -135,7 +135,7 @@ class MeshWarehouse(DuckDBResource):
         """A published table as pandas, through Arrow (several times faster and leaner than fetchdf)."""
         name = qualified_name(table)
         with self.get_connection() as con:
-            if not _table_exists(con, table):
+            if not table_exists_in(con, table):
                 raise MissingUpstreamError(
                     consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
                 )
@@ -146,7 +146,7 @@ class MeshWarehouse(DuckDBResource):
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
         with self.get_connection() as con:
-            if not _table_exists(con, PUBLICATIONS_TABLE):
+            if not table_exists_in(con, PUBLICATIONS_TABLE):
                 return None
             cursor = con.execute(
                 f"SELECT * FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
@@ -160,7 +160,7 @@ class MeshWarehouse(DuckDBResource):
 
     def table_exists(self, table: tuple[str, str]) -> bool:
         with self.get_connection() as con:
-            return _table_exists(con, table)
+            return table_exists_in(con, table)
 
     # -- write-audit-publish -------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ def _to_arrow(frame: pd.DataFrame, *, lenient: bool) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> bool:
+def table_exists_in(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> bool:
     found = con.execute(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         list(table),

@@ -6,7 +6,7 @@ import datetime as dt
 
 from dagmesh.governance.monitors import Finding
 from dagmesh.sql import qualified_name, quote_identifier
-from dagmesh.warehouse import MeshWarehouse
+from dagmesh.warehouse import MeshWarehouse, table_exists_in
 
 FINDINGS_TABLE = ("_dagmesh", "findings")
 
@@ -37,11 +37,7 @@ def replace_findings(warehouse: MeshWarehouse, kind: str, findings: list[Finding
 
 def open_findings(warehouse: MeshWarehouse) -> list[Finding]:
     with warehouse.get_connection() as con:
-        exists = con.execute(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            list(FINDINGS_TABLE),
-        ).fetchone()[0]
-        if not exists:
+        if not table_exists_in(con, FINDINGS_TABLE):
             return []
         rows = con.execute(
             f"SELECT kind, product, detail FROM {qualified_name(FINDINGS_TABLE)} ORDER BY kind, product"

@@ -16,7 +16,7 @@ from dagster._time import get_current_datetime
 
 from dagmesh.asset import CONTRACT_CHECK
 from dagmesh.sql import qualified_name
-from dagmesh.warehouse import PUBLICATIONS_TABLE, MeshWarehouse
+from dagmesh.warehouse import PUBLICATIONS_TABLE, MeshWarehouse, table_exists_in
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,7 @@ def utc_now() -> dt.datetime:
 
 def latest_publications(warehouse: MeshWarehouse) -> list[Publication]:
     with warehouse.get_connection() as con:
-        found = con.execute(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            list(PUBLICATIONS_TABLE),
-        ).fetchone()[0]
-        if not found:
+        if not table_exists_in(con, PUBLICATIONS_TABLE):
             return []
         rows = con.execute(
             f"SELECT product, table_name, version, access, owners, columns, published_at, max_lag_seconds "
