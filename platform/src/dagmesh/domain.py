@@ -14,6 +14,7 @@ import dagster as dg
 
 from dagmesh.asset import WAREHOUSE_KEY, build_product_asset
 from dagmesh.errors import ProductDefinitionError
+from dagmesh.expectations import expectations_check
 from dagmesh.governance.enforce import enforce_on_load, policies_for
 from dagmesh.governance.interfaces import published_interfaces
 from dagmesh.governance.policy import Policy
@@ -21,7 +22,7 @@ from dagmesh.io_manager import MeshIOManager
 from dagmesh.product import NAME_PATTERN, DataProduct
 from dagmesh.settings import MeshSettings, find_project_root
 from dagmesh.sources import TpchSource
-from dagmesh.warehouse import MeshWarehouse
+from dagmesh.warehouse import MeshWarehouse, table_for_key
 
 IO_MANAGER_KEY = "io_manager"
 TPCH_KEY = "tpch"
@@ -184,8 +185,14 @@ def domain_definitions(
         TPCH_KEY: TpchSource.from_settings(settings),
         **(resources or {}),
     }
+    checks = [
+        expectations_check(p.key(domain), table_for_key(p.key(domain).path), p.expectations)
+        for p in declared
+        if p.expectations
+    ]
     return dg.Definitions(
         assets=assets,
+        asset_checks=checks,
         schedules=_schedules(domain, declared),
         sensors=sensors,
         resources=all_resources,

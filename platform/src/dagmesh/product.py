@@ -116,6 +116,7 @@ class DataProduct:
     wants_context: bool = False
     # After a major bump, the previous major stays published (and its consumers are warned) until then.
     deprecation_date: date | None = None
+    expectations: tuple[Any, ...] = ()  # great-expectations Expectation objects, run as a check
 
     def key(self, domain: str) -> dg.AssetKey:
         return dg.AssetKey([domain, self.name])
@@ -168,6 +169,7 @@ def data_product(
     allowed_consumers: Iterable[str] = (),
     name: str | None = None,
     deprecation_date: date | None = None,
+    expectations: Iterable[Any] | Callable[[], Iterable[Any]] = (),
 ) -> Callable[[Callable[..., Any]], DataProduct]:
     """Declare a data product: a function returning a pandas DataFrame that honours `contract`.
 
@@ -239,6 +241,7 @@ def data_product(
             resource_params=resource_params,
             wants_context=CONTEXT_PARAM in params,
             deprecation_date=deprecation_date,
+            expectations=tuple(expectations() if callable(expectations) else expectations),
         )
 
     return decorate

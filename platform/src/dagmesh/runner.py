@@ -230,7 +230,7 @@ def run_mesh(
             on_group_start(group)
         defs = locations[group.location]
         run = dg.materialize(
-            assets=list(defs.assets or []),
+            assets=[*(defs.assets or []), *(defs.asset_checks or [])],
             resources=defs.resources,
             instance=instance,
             selection=runnable,

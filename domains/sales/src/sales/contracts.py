@@ -117,3 +117,20 @@ class MonthlyRevenue(pa.DataFrameModel):
 
     class Config:
         unique = ["order_month", "o_orderpriority"]
+
+
+def orders_expectations() -> list:
+    """Great Expectations suite for sales/orders, run on the published table after each write."""
+    import great_expectations as gx
+
+    return [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="o_orderkey"),
+        gx.expectations.ExpectColumnValuesToBeUnique(column="o_orderkey"),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="o_totalprice", min_value=0, max_value=1e6
+        ),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="o_orderstatus", value_set=ORDER_STATUSES
+        ),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=10**9),
+    ]

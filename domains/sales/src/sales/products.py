@@ -52,6 +52,7 @@ def customers(tpch: TpchSource) -> pd.DataFrame:
     version="1.0.0",
     slo=DAILY,
     schedule=NIGHTLY,
+    expectations=contracts.orders_expectations,
 )
 def orders(tpch: TpchSource) -> pd.DataFrame:
     """Every customer order, as booked."""
