@@ -333,6 +333,17 @@ def test_lint_reports_every_violation_across_locations(tmp_path, monkeypatch):
     assert ("web/price_view", "access-allowed") in found
     assert ("web/price_view", "public-columns-documented") in found
     assert all(v.product == "web/price_view" for v in violations)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["DAGMESH_HOME"] = str(tmp_path / "home")
+    cli = subprocess.run(
+        [Path(sys.executable).parent / "dagmesh", "lint", "-w", tmp_path / "workspace.yaml"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 1  # errors fail the command...
+    for column in ("web/price_view", "team:web", "access-allowed", "error", "how to fix"):
+        assert column in cli.stdout  # ...with a table naming product, owner, policy, severity, fix
     for module in ("_dagmesh_location_supply", "_dagmesh_location_web"):
         sys.modules.pop(module, None)
 

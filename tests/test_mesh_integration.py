@@ -175,3 +175,20 @@ def test_publication_log_records_every_publish(mesh):
     _, result, settings, _ = mesh
     log = _table(settings, "_dagmesh.publications")
     assert set(log["product"]) == {k.to_user_string() for k in result.outcomes}
+
+
+def test_yaml_declared_product_equals_an_independent_query(mesh):
+    """logistics/part_demand is declared in YAML (a Dagster component); same answer as raw TPC-H."""
+    _, _, settings, _ = mesh
+    ours = _table(settings, "logistics.part_demand").sort_values(["p_brand", "size_class"])
+    with tpch_connection() as con:
+        con.execute("CALL dbgen(sf = ?)", [SCALE])
+        expected = con.sql(
+            "SELECT p_brand, CASE WHEN p_size <= 15 THEN 'small' WHEN p_size <= 35 THEN 'medium' "
+            "ELSE 'large' END AS size_class, COUNT(*) AS lines, SUM(l_quantity)::DOUBLE AS units, "
+            "SUM(l_extendedprice * (1 - l_discount))::DOUBLE AS revenue "
+            "FROM lineitem JOIN part ON l_partkey = p_partkey GROUP BY ALL ORDER BY p_brand, size_class"
+        ).df()
+    assert list(ours["p_brand"]) == list(expected["p_brand"])
+    assert list(ours["lines"]) == list(expected["lines"])
+    assert ours["revenue"].to_numpy() == pytest.approx(expected["revenue"].to_numpy(), rel=1e-9)
