@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
@@ -64,7 +65,12 @@ def _instance(settings: MeshSettings):
 
 
 @app.command()
-def run(workspace: WorkspaceOption = None) -> None:
+def run(
+    workspace: WorkspaceOption = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write per-product outcomes as JSON here.")
+    ] = None,
+) -> None:
     """Materialize every product of every code location, in dependency order across domains."""
     from dagmesh.runner import plan, run_mesh
 
@@ -116,6 +122,26 @@ def run(workspace: WorkspaceOption = None) -> None:
             "-" if outcome.seconds is None else f"{outcome.seconds:.2f}s",
         )
     console.print(table)
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps(
+                {
+                    "seconds": result.seconds,
+                    "products": [
+                        {
+                            "product": o.key.to_user_string(),
+                            "location": o.location,
+                            "status": o.status,
+                            "rows": o.rows,
+                            "contract": o.contract,
+                            "seconds": o.seconds,
+                        }
+                        for o in result.outcomes.values()
+                    ],
+                },
+                indent=2,
+            )
+        )
     for outcome in result.failed:
         errors.print(f"[red]{outcome.key.to_user_string()}[/]: {outcome.error}", highlight=False)
     if not result.success:

@@ -1,0 +1,155 @@
+"""Run the benchmarks: `python -m benchmarks.run [--size tiny|full] [--only io,validation,e2e,scale]`.
+
+Writes `<out>/latest.json` and `<out>/latest.md`. Every comparison is measured in the same run (the
+machine is noisy: read the ratios, not the seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import warnings
+from pathlib import Path
+
+SIZES = {
+    "tiny": {"rows": [20_000], "repeats": 1, "scale": 0.01, "mesh": [(3, 4)]},
+    "full": {
+        "rows": [1_000_000, 5_000_000],
+        "repeats": 3,
+        "scale": 1.0,
+        "mesh": [(10, 20), (25, 20), (50, 20)],
+    },
+}
+
+
+def _md_io(results: list[dict]) -> list[str]:
+    lines = [
+        "## IO: 10-column table",
+        "",
+        "| rows | op | stock IO manager | dagmesh | raw Arrow | dagmesh vs stock | dagmesh vs raw |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        for op in ("write", "read"):
+            s = r[f"{op}_seconds"]
+            lines.append(
+                f"| {r['rows']:,} | {op} | {s['stock']:.3f}s | {s['dagmesh']:.3f}s | {s['raw_arrow']:.3f}s "
+                f"| {s['stock'] / s['dagmesh']:.2f}x faster | {s['dagmesh'] / s['raw_arrow']:.2f}x |"
+            )
+    return lines
+
+
+def _md_validation(results: list[dict]) -> list[str]:
+    lines = [
+        "## Contract validation (same 10 checks)",
+        "",
+        "| rows | dagmesh SQL audit | hand-written SQL | pandera (pandas) | GX (pandas) | vs pandera | vs GX | vs hand SQL |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        s = r["seconds"]
+        lines.append(
+            f"| {r['rows']:,} | {s['dagmesh_sql_audit']:.3f}s | {s['hand_written_sql']:.3f}s "
+            f"| {s['pandera_pandas']:.3f}s | {s['great_expectations_pandas']:.3f}s "
+            f"| {r['speedup_vs_pandera']:.1f}x faster | {r['speedup_vs_gx']:.1f}x faster "
+            f"| {r['vs_hand_written_sql']:.2f}x |"
+        )
+    return lines
+
+
+def _md_e2e(r: dict) -> list[str]:
+    lines = [
+        f"## End to end: `dagmesh run` at TPC-H SF {r['scale_factor']:g}",
+        "",
+        f"Wall time {r['wall_seconds']:.1f}s, peak RSS {r['peak_rss_mib']:.0f} MiB, "
+        f"all published: {r['all_published']}.",
+        "",
+        "| product | rows | seconds |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {p['product']} | {p['rows'] or 0:,} | {p['seconds'] or 0:.2f} |" for p in r["products"]
+    ]
+    return lines
+
+
+def _md_scale(results: list[dict]) -> list[str]:
+    lines = [
+        "## Scale of the mesh (generated workspace)",
+        "",
+        "| domains x products | products | load all locations | dagmesh lint | lint per product | SLO tick | quality tick | drift tick |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        t = r["sensor_tick_seconds"]
+        lines.append(
+            f"| {r['domains']} x {r['products_per_domain']} | {r['products']} | {r['load_seconds']:.2f}s "
+            f"| {r['lint_seconds']:.2f}s | {r['lint_ms_per_product']:.1f} ms | {t['governance_slo']:.2f}s "
+            f"| {t['governance_quality']:.2f}s | {t['governance_drift']:.2f}s |"
+        )
+    return lines
+
+
+def _targets(report: dict) -> list[str]:
+    lines = ["## Targets", "", "| benchmark | target | met |", "|---|---|---|"]
+    for section in ("io", "validation"):
+        for r in report.get(section, []):
+            for target, met in r["targets"].items():
+                lines.append(
+                    f"| {section} {r['rows']:,} rows | {target} | {'yes' if met else 'NO'} |"
+                )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--only", default="io,validation,e2e,scale")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    only = set(args.only.split(","))
+    report: dict = {
+        "size": args.size,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    if "io" in only:
+        from benchmarks import io_bench
+
+        report["io"] = [io_bench.run(rows, size["repeats"]) for rows in size["rows"]]
+    if "validation" in only:
+        from benchmarks import validation
+
+        report["validation"] = [validation.run(rows, size["repeats"]) for rows in size["rows"]]
+    if "e2e" in only:
+        from benchmarks import end_to_end
+
+        report["e2e"] = end_to_end.run(size["scale"])
+    if "scale" in only:
+        from benchmarks import mesh_scale
+
+        report["scale"] = [mesh_scale.run(d, p) for d, p in size["mesh"]]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(report, indent=2, default=str))
+    lines = [f"# dagmesh benchmarks ({args.size}, {report['date']}, {report['machine']})", ""]
+    if "io" in report:
+        lines += [*_md_io(report["io"]), ""]
+    if "validation" in report:
+        lines += [*_md_validation(report["validation"]), ""]
+    if "e2e" in report:
+        lines += [*_md_e2e(report["e2e"]), ""]
+    if "scale" in report:
+        lines += [*_md_scale(report["scale"]), ""]
+    lines += _targets(report)
+    (args.out / "latest.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""A tiny run of every benchmark, so they never rot (numbers at this size mean nothing; shape does)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_benchmark_runs_at_tiny_size(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--out", tmp_path],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads((tmp_path / "latest.json").read_text())
+    io, validation = report["io"][0], report["validation"][0]
+    for side in ("stock", "dagmesh", "raw_arrow"):
+        assert io["write_seconds"][side] > 0 and io["read_seconds"][side] > 0
+    assert io["read_speedup_vs_stock"] > 0 and io["write_vs_raw_arrow"] > 0
+    assert set(validation["seconds"]) == {
+        "dagmesh_sql_audit",
+        "hand_written_sql",
+        "pandera_pandas",
+        "great_expectations_pandas",
+    }
+    assert report["e2e"]["all_published"] and report["e2e"]["peak_rss_mib"] > 0
+    assert {p["product"] for p in report["e2e"]["products"]} >= {
+        "sales/orders",
+        "marketing/customer_segments",
+    }
+    scale = report["scale"][0]
+    assert scale["products"] == 12 and scale["violations"] == 0
+    assert set(scale["sensor_tick_seconds"]) == {
+        "governance_slo",
+        "governance_quality",
+        "governance_drift",
+    }
+    markdown = (tmp_path / "latest.md").read_text()
+    for heading in (
+        "## IO",
+        "## Contract validation",
+        "## End to end",
+        "## Scale of the mesh",
+        "## Targets",
+    ):
+        assert heading in markdown
