@@ -16,7 +16,7 @@ import dagster as dg
 
 from dagmesh.audit import AuditResult
 from dagmesh.card import product_card
-from dagmesh.errors import ContractShapeError, ContractViolation
+from dagmesh.errors import ContractShapeError, ContractViolation, DagmeshError, ProductFailedError
 from dagmesh.product import CONTEXT_PARAM, DataProduct
 from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
@@ -131,7 +131,18 @@ def build_product_asset(
             kwargs[name] = getattr(context.resources, name)
         if product.wants_context:
             kwargs[CONTEXT_PARAM] = context
-        frame = product.fn(**kwargs)
+        try:
+            frame = product.fn(**kwargs)
+        except DagmeshError:
+            raise
+        except Exception as error:
+            # Bad source files and bugs surface with the product and its owners, and the promise
+            # that matters: nothing was published.
+            raise ProductFailedError(
+                f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed while computing: "
+                f"{type(error).__name__}: {error}. Nothing was published; consumers keep the last good "
+                "version. Fix the source data or the product's code and materialize it again."
+            ) from error
         warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
         try:
             result = warehouse.publish(target, frame, _partition_window(context))

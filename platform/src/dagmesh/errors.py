@@ -72,3 +72,7 @@ class MissingUpstreamError(DagmeshError):
 
 class ProductDefinitionError(DagmeshError):
     """A data product declared in a way the platform cannot build or enforce."""
+
+
+class ProductFailedError(DagmeshError):
+    """The product's own function raised (bad source data, a bug): nothing was published."""
