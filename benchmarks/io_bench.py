@@ -55,7 +55,10 @@ def run(rows: int, repeats: int) -> dict:
 
     writes = compare(
         {
-            "stock": lambda: stock.handle_output(out_context, frame),
+            # a fresh context per write: Dagster contexts accumulate output metadata
+            "stock": lambda: stock.handle_output(
+                dg.build_output_context(asset_key=KEY, resource_config=config), frame
+            ),
             "dagmesh": lambda: warehouse.publish(target, frame),
             "raw_arrow": raw_write,
         },
