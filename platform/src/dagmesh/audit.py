@@ -166,6 +166,11 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
     return compiled, leftover
 
 
+def _key(columns: Sequence[str]) -> str:
+    """A key whose DISTINCT count treats nulls as one value, as pandas' `duplicated` does."""
+    return f"struct_pack({', '.join(quote_identifier(c) for c in columns)})"
+
+
 def _duplicates_query(table: str, columns: Sequence[str]) -> str:
     """Rows whose key occurs more than once, counted like pandera's `unique`, which uses pandas'
     `duplicated`: nulls are equal to each other there, so repeated null keys are duplicates too."""
@@ -258,10 +263,17 @@ def audit_staged_table(
     uniqueness = [[c.name] for c in contract.columns if c.unique]
     if contract.unique_together:
         uniqueness.append(list(contract.unique_together))
-    select += [f"({_duplicates_query(table, cols)})" for cols in uniqueness]
+    # Uniqueness is detected in the same scan (distinct keys vs rows, nulls as one key like pandas);
+    # the exact failing-row count, a GROUP BY, runs only when there are duplicates to count.
+    select += [f"COUNT(DISTINCT {_key(cols)})" for cols in uniqueness]
 
     counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
     rows, *failure_counts = counts
+    for index, cols in enumerate(uniqueness, start=len(compiled)):
+        has_duplicates = failure_counts[index] < rows
+        failure_counts[index] = (
+            con.execute(_duplicates_query(table, cols)).fetchone()[0] if has_duplicates else 0
+        )
     outcomes: list[CheckOutcome] = []
     for check, failures in zip(compiled, failure_counts[: len(compiled)], strict=True):
         samples = _samples(con, table, check.failing_predicate, check.params) if failures else []

@@ -205,7 +205,7 @@ class MeshWarehouse(DuckDBResource):
                     list(target.table),
                 ).fetchall()
             finally:
-                con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_STAGE)}")
+                con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
                 con.unregister(_INCOMING)
         return PublishResult(
             table=f"{target.table[0]}.{target.table[1]}",
@@ -250,7 +250,7 @@ def _stage(
     stage = quote_identifier(_STAGE)
     incoming = quote_identifier(_INCOMING)
     if contract is None:
-        con.execute(f"CREATE TEMP TABLE {stage} AS SELECT * FROM {incoming}")
+        con.execute(f"CREATE TEMP VIEW {stage} AS SELECT * FROM {incoming}")
         return []
     incoming_types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {incoming}").fetchall()}
     casts, outcomes = [], []
@@ -277,7 +277,9 @@ def _stage(
                 column.name, f"dtype({column.pandera_dtype})", int(count), "duckdb", samples
             )
         )
-    con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(casts)} FROM {incoming}")
+    # A view, not a copy: the audit and the publish each scan the Arrow data once, and the only
+    # materialization is the published table itself.
+    con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {', '.join(casts)} FROM {incoming}")
     return outcomes
 
 
