@@ -258,7 +258,9 @@ def _stage(
         col = quote_identifier(column.name)
         target_type = column.duckdb_type
         casts.append(f"TRY_CAST({col} AS {target_type}) AS {col}")
-        if incoming_types.get(column.name) == target_type:
+        if incoming_types.get(column.name) == target_type or _always_casts(
+            incoming_types.get(column.name), target_type
+        ):
             continue
         failing = f"{col} IS NOT NULL AND TRY_CAST({col} AS {target_type}) IS NULL"
         if target_type in _INTEGER_TYPES:
@@ -281,6 +283,19 @@ def _stage(
     # materialization is the published table itself.
     con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {', '.join(casts)} FROM {incoming}")
     return outcomes
+
+
+# Incoming types whose every non-null value casts to the contract type: no need to scan for failures.
+_LOSSLESS_INTO: dict[str, frozenset[str]] = {
+    "TIMESTAMP": frozenset({"TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"}),
+    "BIGINT": frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}),
+    "DOUBLE": frozenset({"FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"}),
+    "VARCHAR": frozenset({'"NULL"', "NULL"}),
+}
+
+
+def _always_casts(incoming: str | None, target: str) -> bool:
+    return incoming is not None and incoming in _LOSSLESS_INTO.get(target, frozenset())
 
 
 def _partition_outcome(
