@@ -166,9 +166,12 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
     return compiled, leftover
 
 
-def _key(columns: Sequence[str]) -> str:
-    """A key whose DISTINCT count treats nulls as one value, as pandas' `duplicated` does."""
-    return f"struct_pack({', '.join(quote_identifier(c) for c in columns)})"
+def _distinct_keys(columns: Sequence[str]) -> str:
+    """How many distinct keys, nulls counting as one value as in pandas' `duplicated`."""
+    if len(columns) == 1:
+        col = quote_identifier(columns[0])
+        return f"COUNT(DISTINCT {col}) + (COUNT(*) FILTER (WHERE {col} IS NULL) > 0)::BIGINT"
+    return f"COUNT(DISTINCT struct_pack({', '.join(quote_identifier(c) for c in columns)}))"
 
 
 def _duplicates_query(table: str, columns: Sequence[str]) -> str:
@@ -265,7 +268,7 @@ def audit_staged_table(
         uniqueness.append(list(contract.unique_together))
     # Uniqueness is detected in the same scan (distinct keys vs rows, nulls as one key like pandas);
     # the exact failing-row count, a GROUP BY, runs only when there are duplicates to count.
-    select += [f"COUNT(DISTINCT {_key(cols)})" for cols in uniqueness]
+    select += [_distinct_keys(cols) for cols in uniqueness]
 
     counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
     rows, *failure_counts = counts
