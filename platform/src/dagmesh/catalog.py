@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from dagmesh.metadata import metadata_value
+
 
 @dataclass(frozen=True)
 class ProductSummary:
@@ -21,11 +23,6 @@ class ProductSummary:
     description: str
 
 
-def _value(metadata: Mapping[str, object], name: str, default: object = "") -> object:
-    value = metadata.get(name, default)
-    return getattr(value, "value", value)
-
-
 def collect_products(locations: Mapping[str, dg.Definitions]) -> list[ProductSummary]:
     """One summary per data product (assets carrying dagmesh metadata), sorted by key."""
     found: list[ProductSummary] = []
@@ -36,16 +33,16 @@ def collect_products(locations: Mapping[str, dg.Definitions]) -> list[ProductSum
             metadata = node.metadata
             if "dagmesh/contract" not in metadata:
                 continue
-            inputs = _value(metadata, "dagmesh/inputs", [])
+            inputs = metadata_value(metadata, "dagmesh/inputs", [])
             found.append(
                 ProductSummary(
                     key=key.to_user_string(),
                     domain=str(node.tags.get("dagmesh/domain", key.path[0])),
                     location=location,
                     owners=list(node.owners),
-                    access=str(_value(metadata, "dagmesh/access")),
-                    version=str(_value(metadata, "dagmesh/version")),
-                    contract=str(_value(metadata, "dagmesh/contract")),
+                    access=str(metadata_value(metadata, "dagmesh/access", "")),
+                    version=str(metadata_value(metadata, "dagmesh/version", "")),
+                    contract=str(metadata_value(metadata, "dagmesh/contract", "")),
                     inputs=[str(i) for i in inputs] if isinstance(inputs, list) else [],
                     description=node.description or "",
                 )

@@ -21,6 +21,7 @@ import dagster as dg
 
 from dagmesh.card import card_description
 from dagmesh.catalog import ProductSummary, collect_products
+from dagmesh.metadata import metadata_value
 from dagmesh.workspace import CodeLocation, read_workspace
 
 MARKDOWN_FILE = "catalog.md"
@@ -92,11 +93,6 @@ def anchor(key: str) -> str:
     return "product-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key)
 
 
-def _value(metadata: Mapping[str, object], name: str, default: object = "") -> object:
-    value = metadata.get(name, default)
-    return getattr(value, "value", value)
-
-
 def _columns(schema: object) -> tuple[tuple[CatalogColumn, ...], tuple[str, ...]]:
     if not isinstance(schema, dg.TableSchema):
         return (), ()
@@ -159,7 +155,7 @@ def build_catalog(locations: Mapping[str, dg.Definitions], workspace: Path) -> C
     for summary in summaries:
         node = graphs[summary.location].get(dg.AssetKey.from_user_string(summary.key))
         metadata = node.metadata
-        columns, table_checks = _columns(_value(metadata, "dagster/column_schema", None))
+        columns, table_checks = _columns(metadata_value(metadata, "dagster/column_schema", None))
         name = summary.key.split("/")[-1]
         contract_file, published = _contract_file(
             code_locations.get(summary.location), root, summary.domain, name, summary.version
@@ -173,12 +169,14 @@ def build_catalog(locations: Mapping[str, dg.Definitions], workspace: Path) -> C
                 owners=tuple(summary.owners),
                 access=summary.access,
                 version=summary.version,
-                slo=str(_value(metadata, "dagmesh/slo")),
+                slo=str(metadata_value(metadata, "dagmesh/slo", "")),
                 contract=summary.contract,
                 contract_file=contract_file,
                 contract_published=published,
-                table=str(_value(metadata, "dagster/table_name")),
-                partition_column=str(_value(metadata, "dagmesh/partition_column") or ""),
+                table=str(metadata_value(metadata, "dagster/table_name", "")),
+                partition_column=str(
+                    metadata_value(metadata, "dagmesh/partition_column", "") or ""
+                ),
                 inputs=tuple(summary.inputs),
                 consumers=tuple(readers.get(summary.key, ())),
                 columns=columns,

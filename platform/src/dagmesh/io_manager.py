@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from dagmesh.governance.access import AccessDeniedError, access_message, may_read
+from dagmesh.metadata import metadata_value
 from dagmesh.sql import quote_identifier
 from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
@@ -53,7 +54,7 @@ class MeshIOManager(dg.ConfigurableIOManager):
         """Defence in depth: refuse a read the producer's published access level does not allow,
         even if the load-time policy was bypassed. The producer's interface comes from the warehouse."""
         metadata = context.definition_metadata or {}
-        consumer = _value(metadata.get(CONSUMER_METADATA))
+        consumer = metadata_value(metadata, CONSUMER_METADATA)
         if not consumer:
             return
         publication = self.warehouse.latest_publication(table_for_key(upstream.path))
@@ -66,7 +67,7 @@ class MeshIOManager(dg.ConfigurableIOManager):
             raise AccessDeniedError(
                 access_message(
                     consumer_key,
-                    list(_value(metadata.get("dagmesh/consumer_owners")) or []),
+                    list(metadata_value(metadata, "dagmesh/consumer_owners") or []),
                     upstream,
                     json.loads(str(publication.get("owners") or "[]")),
                     access,
@@ -75,12 +76,8 @@ class MeshIOManager(dg.ConfigurableIOManager):
             )
 
 
-def _value(raw: object) -> object:
-    return getattr(raw, "value", raw)
-
-
 def _consumer_name(context: dg.InputContext) -> str:
-    consumer = _value((context.definition_metadata or {}).get(CONSUMER_METADATA))
+    consumer = metadata_value(context.definition_metadata, CONSUMER_METADATA)
     if consumer:
         return str(consumer)
     try:
@@ -92,8 +89,7 @@ def _consumer_name(context: dg.InputContext) -> str:
 def _partition_column(context: dg.InputContext) -> str | None:
     upstream = context.upstream_output
     metadata = (upstream.definition_metadata if upstream is not None else None) or {}
-    value = metadata.get("dagmesh/partition_column")
-    text = getattr(value, "value", value)
+    text = metadata_value(metadata, "dagmesh/partition_column")
     return str(text) if text else None
 
 

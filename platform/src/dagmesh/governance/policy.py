@@ -14,6 +14,7 @@ from enum import StrEnum
 import dagster as dg
 
 from dagmesh.errors import DagmeshError
+from dagmesh.metadata import metadata_value
 
 
 class Severity(StrEnum):
@@ -51,8 +52,7 @@ class ProductView:
         metadata = spec.metadata or {}
 
         def value(name: str) -> object:
-            raw = metadata.get(name)
-            return getattr(raw, "value", raw)
+            return metadata_value(metadata, name)
 
         schema = value("dagster/column_schema")
         allowed = value("dagmesh/allowed_consumers") or []
