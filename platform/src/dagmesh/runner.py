@@ -40,6 +40,7 @@ class RunGroup:
     location: str
     keys: tuple[dg.AssetKey, ...]
     partitions_def: dg.PartitionsDefinition | None
+    parents: Mapping[dg.AssetKey, frozenset[dg.AssetKey]] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +139,7 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
             location=location,
             keys=tuple(sorted(keys, key=lambda k: k.to_user_string())),
             partitions_def=partitions_by_id[pid],
+            parents={key: frozenset(parents[key]) for key in keys},
         )
         for (wave, location, pid), keys in ordered
     ]
@@ -205,12 +207,7 @@ def run_mesh(
     for group in groups:
         for key in group.keys:
             result.outcomes[key] = ProductOutcome(key=key, location=group.location)
-    all_parents = {
-        key: set(node.parent_keys)
-        for defs in locations.values()
-        for key in defs.resolve_asset_graph().materializable_asset_keys
-        for node in [defs.resolve_asset_graph().get(key)]
-    }
+    all_parents = {key: parent for group in groups for key, parent in group.parents.items()}
     for group in groups:
         blocked = [
             key
@@ -242,7 +239,9 @@ def run_mesh(
             },
             raise_on_error=False,
         )
-        runnable_group = RunGroup(group.wave, group.location, tuple(runnable), group.partitions_def)
+        runnable_group = RunGroup(
+            group.wave, group.location, tuple(runnable), group.partitions_def, group.parents
+        )
         _record(run, runnable_group, result.outcomes, instance)
         if on_group_done:
             on_group_done(group, [result.outcomes[k] for k in runnable])
