@@ -258,3 +258,69 @@ def test_repeated_null_keys_are_duplicates_as_in_pandera() -> None:
     assert (("i", "field_uniqueness") in failed) and (
         (None, "multiple_fields_uniqueness") in failed
     )
+
+
+class Keyed(pa.DataFrameModel):
+    """An integer key: its uniqueness is decided by a bitmap, a pigeonhole count or a hash fallback."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(nullable=True, unique=True)
+
+
+KEYED: Contract = read_contract(Keyed)
+INT64 = (-(2**63), 2**63 - 1)
+wide_ints = st.one_of(
+    st.none(),
+    st.integers(min_value=-3, max_value=3),  # dense: bitmap
+    st.sampled_from([*INT64, 2**40, -(2**40)]),  # sparse: the COUNT(DISTINCT) fallback
+)
+
+
+def key_duplicates(values: list[int | None]) -> int:
+    """Failing rows of a `unique` column as pandera counts them: pandas' `duplicated`, nulls equal."""
+    return int(pd.Series(values, dtype="Int64").duplicated(keep=False).sum())
+
+
+def key_failures(values: list[int | None]) -> int:
+    frame = pd.DataFrame({"id": pd.array(values, dtype="Int64")})
+    outcome = next(o for o in duckdb_audit(frame, KEYED).outcomes if o.check == "unique")
+    assert len(outcome.samples) == min(outcome.failures, 5)
+    return outcome.failures
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        list(range(1000)),  # dense and unique: the bitmap says so
+        [*range(1000), 500],  # dense, one duplicate
+        [1, 1, 2],  # more values than the range holds: duplicates without a bitmap
+        [0, 2**40, -(2**40)],  # sparse and unique: hash fallback
+        [0, 2**40, 2**40],  # sparse, duplicated
+        list(INT64),  # the whole int64 range
+        [None, 5, None],  # repeated nulls are duplicates, as in pandas
+        [None, 5, 6],
+        [None, None],
+        [None],
+        [],
+    ],
+    ids=[
+        "dense",
+        "dense-dup",
+        "pigeonhole",
+        "sparse",
+        "sparse-dup",
+        "int64-range",
+        "null-dup",
+        "one-null",
+        "all-null",
+        "single-null",
+        "empty",
+    ],
+)
+def test_integer_key_uniqueness_agrees_with_pandas(values: list[int | None]) -> None:
+    assert key_failures(values) == key_duplicates(values)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(wide_ints, max_size=12))
+def test_integer_key_uniqueness_agrees_with_pandas_on_random_keys(values: list[int | None]) -> None:
+    assert key_failures(values) == key_duplicates(values)

@@ -166,12 +166,61 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
     return compiled, leftover
 
 
-def _distinct_keys(columns: Sequence[str]) -> str:
-    """How many distinct keys, nulls counting as one value as in pandas' `duplicated`."""
-    if len(columns) == 1:
-        col = quote_identifier(columns[0])
-        return f"COUNT(DISTINCT {col}) + (COUNT(*) FILTER (WHERE {col} IS NULL) > 0)::BIGINT"
-    return f"COUNT(DISTINCT struct_pack({', '.join(quote_identifier(c) for c in columns)}))"
+# Integer keys are checked with a bitmap of their range (`bitstring_agg`): several times cheaper than a
+# hash-based COUNT(DISTINCT) on a million distinct values. Dense ranges only, to bound the bitmap's memory.
+_BITMAP_TYPES = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+)
+_MAX_BITMAP_BITS = 1 << 28  # 32 MiB
+_BITS_PER_ROW = 64
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """A uniqueness check, and how the main scan probes it: min/max/count for a bitmap, or distinct keys."""
+
+    columns: tuple[str, ...]
+    bitmap: bool
+
+    @property
+    def label(self) -> str:
+        return "unique" if len(self.columns) == 1 else f"unique({', '.join(self.columns)})"
+
+    def probes(self) -> list[str]:
+        cols = [quote_identifier(c) for c in self.columns]
+        if self.bitmap:
+            return [f"MIN({cols[0]})", f"MAX({cols[0]})", f"COUNT({cols[0]})"]
+        if len(cols) == 1:  # nulls count as one key, as in pandas' `duplicated`
+            return [f"COUNT(DISTINCT {cols[0]}) + (COUNT(*) > COUNT({cols[0]}))::BIGINT"]
+        return [f"COUNT(DISTINCT struct_pack({', '.join(cols)}))"]
+
+
+def _unique_keys(contract: Contract, types: dict[str, str]) -> list[UniqueKey]:
+    keys = [(c.name,) for c in contract.columns if c.unique]
+    if contract.unique_together:
+        keys.append(tuple(contract.unique_together))
+    return [UniqueKey(k, len(k) == 1 and types.get(k[0]) in _BITMAP_TYPES) for k in keys]
+
+
+def _distinct_keys(
+    con: duckdb.DuckDBPyConnection, table: str, key: UniqueKey, rows: int, probed: Sequence[Any]
+) -> int:
+    """How many distinct keys `table` has (nulls as one key), from the main scan's probes."""
+    if not key.bitmap:
+        return int(probed[0])
+    low, high, non_null = probed
+    nulls = int(rows > non_null)
+    if not non_null:
+        return nulls
+    span = int(high) - int(low) + 1
+    if non_null > span:  # more values than the range can hold: duplicates for certain
+        return span + nulls
+    col = quote_identifier(key.columns[0])
+    if span <= min(_MAX_BITMAP_BITS, _BITS_PER_ROW * non_null):
+        query, params = f"SELECT bit_count(bitstring_agg({col}, ?, ?)) FROM {table}", [low, high]
+    else:
+        query, params = f"SELECT COUNT(DISTINCT {col}) FROM {table}", []
+    return int(con.execute(query, params).fetchone()[0]) + nulls
 
 
 def _duplicates_query(table: str, columns: Sequence[str]) -> str:
@@ -258,33 +307,33 @@ def audit_staged_table(
         compiled += sql_checks
         leftovers[column.name] = pandera_checks
 
-    select = ["COUNT(*)"]
-    params: list[Any] = []
-    for check in compiled:
-        select.append(f"COUNT(*) FILTER (WHERE {check.failing_predicate})")
-        params += check.params
-    uniqueness = [[c.name] for c in contract.columns if c.unique]
-    if contract.unique_together:
-        uniqueness.append(list(contract.unique_together))
-    # Uniqueness is detected in the same scan (distinct keys vs rows, nulls as one key like pandas);
-    # the exact failing-row count, a GROUP BY, runs only when there are duplicates to count.
-    select += [_distinct_keys(cols) for cols in uniqueness]
+    # One scan: `count_if` per check (about twice as fast in DuckDB as `COUNT(*) FILTER`), plus the
+    # uniqueness probes. The exact duplicate count, a GROUP BY, runs only when there are duplicates.
+    types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    keys = _unique_keys(contract, types)
+    select = ["COUNT(*)"] + [f"count_if({check.failing_predicate})" for check in compiled]
+    params = [param for check in compiled for param in check.params]
+    for key in keys:
+        select += key.probes()
+    rows, *counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
 
-    counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
-    rows, *failure_counts = counts
-    for index, cols in enumerate(uniqueness, start=len(compiled)):
-        has_duplicates = failure_counts[index] < rows
-        failure_counts[index] = (
-            con.execute(_duplicates_query(table, cols)).fetchone()[0] if has_duplicates else 0
-        )
     outcomes: list[CheckOutcome] = []
-    for check, failures in zip(compiled, failure_counts[: len(compiled)], strict=True):
+    for check, failures in zip(compiled, counts[: len(compiled)], strict=True):
+        failures = failures or 0  # count_if over no rows is NULL
         samples = _samples(con, table, check.failing_predicate, check.params) if failures else []
         outcomes.append(CheckOutcome(check.column, check.label, int(failures), "duckdb", samples))
-    for cols, failures in zip(uniqueness, failure_counts[len(compiled) :], strict=True):
-        label = "unique" if len(cols) == 1 else f"unique({', '.join(cols)})"
-        samples = _duplicate_samples(con, table, cols) if failures else []
-        column = cols[0] if len(cols) == 1 else None
-        outcomes.append(CheckOutcome(column, label, int(failures), "duckdb", samples))
+    probed = counts[len(compiled) :]
+    for key in keys:
+        width = len(key.probes())
+        distinct = _distinct_keys(con, table, key, rows, probed[:width])
+        probed = probed[width:]
+        failures = (
+            con.execute(_duplicates_query(table, key.columns)).fetchone()[0]
+            if distinct < rows
+            else 0
+        )
+        samples = _duplicate_samples(con, table, key.columns) if failures else []
+        column = key.columns[0] if len(key.columns) == 1 else None
+        outcomes.append(CheckOutcome(column, key.label, int(failures), "duckdb", samples))
     outcomes += _pandera_outcomes(frame, leftovers, list(contract.frame_checks))
     return AuditResult(rows=int(rows), outcomes=outcomes)
