@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 import dagster as dg
+import duckdb
 from dagster._time import get_current_datetime
 
 from dagmesh.asset import CONTRACT_CHECK
@@ -74,23 +75,35 @@ def latest_publications(warehouse: MeshWarehouse) -> list[Publication]:
     ]
 
 
-def last_update(instance: dg.DagsterInstance, publication: Publication) -> dt.datetime:
-    """When the product last materialized according to the instance (else its last publication)."""
-    event = instance.get_latest_materialization_event(publication.key)
-    if event is None:
-        return publication.published_at
-    return dt.datetime.fromtimestamp(event.timestamp, dt.UTC).replace(tzinfo=None)
+def last_updates(
+    instance: dg.DagsterInstance, publications: list[Publication]
+) -> dict[str, dt.datetime]:
+    """When each product last materialized according to the instance (else its last publication).
+
+    One batched instance query for every product: a tick over a thousand products stays well under a
+    second, where one query per product took seconds.
+    """
+    events = instance.get_latest_materialization_events([p.key for p in publications])
+    updated = {}
+    for publication in publications:
+        event = events.get(publication.key)
+        updated[publication.product] = (
+            publication.published_at
+            if event is None
+            else dt.datetime.fromtimestamp(event.timestamp, dt.UTC).replace(tzinfo=None)
+        )
+    return updated
 
 
 def stale_products(
     instance: dg.DagsterInstance, publications: list[Publication], now: dt.datetime | None = None
 ) -> list[Finding]:
     now = now or utc_now()
+    watched = [p for p in publications if p.max_lag_seconds is not None]
+    updated = last_updates(instance, watched)
     findings = []
-    for publication in publications:
-        if publication.max_lag_seconds is None:
-            continue
-        age = (now - last_update(instance, publication)).total_seconds()
+    for publication in watched:
+        age = (now - updated[publication.product]).total_seconds()
         if age > publication.max_lag_seconds:
             findings.append(
                 Finding(
@@ -142,48 +155,54 @@ def failed_contracts(
     ]
 
 
+def _published_columns(
+    con: duckdb.DuckDBPyConnection, tables: list[str]
+) -> dict[str, list[list[str]]]:
+    """Actual columns of every table, in order, in one catalog query (not one per product)."""
+    wanted = {tuple(table.partition(".")[::2]) for table in tables}
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE list_contains(?, table_schema) ORDER BY table_schema, table_name, ordinal_position",
+        [sorted({schema for schema, _ in wanted})],
+    ).fetchall()
+    columns: dict[str, list[list[str]]] = {}
+    for schema, table, name, type_ in rows:
+        if (schema, table) in wanted:
+            columns.setdefault(f"{schema}.{table}", []).append([str(name), str(type_)])
+    return columns
+
+
+def _drift_detail(expected: list[list[str]], actual: list[list[str]]) -> str:
+    missing = sorted({n for n, _ in expected} - {n for n, _ in actual})
+    extra = sorted({n for n, _ in actual} - {n for n, _ in expected})
+    changed = sorted(n for n, t in expected if any(n == a and t != b for a, b in actual))
+    parts = [
+        f"missing {', '.join(missing)}" if missing else "",
+        f"unexpected {', '.join(extra)}" if extra else "",
+        f"retyped {', '.join(changed)}" if changed else "",
+    ]
+    return "; ".join(part for part in parts if part) or "column order changed"
+
+
 def drifted_tables(warehouse: MeshWarehouse, publications: list[Publication]) -> list[Finding]:
     """Tables whose actual columns differ from the columns their contract version was published with."""
-    findings = []
     with warehouse.get_connection() as con:
-        for publication in publications:
-            schema, _, table = publication.table.partition(".")
-            actual = [
-                [str(name), str(type_)]
-                for name, type_ in con.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                    [schema, table],
-                ).fetchall()
-            ]
-            expected = [[str(n), str(t)] for n, t in publication.columns]
-            if not actual:
-                findings.append(
-                    Finding("drift", publication.product, f"table {publication.table} is gone")
+        actual_columns = _published_columns(con, [p.table for p in publications])
+    findings = []
+    for publication in publications:
+        actual = actual_columns.get(publication.table, [])
+        expected = [[str(n), str(t)] for n, t in publication.columns]
+        if not actual:
+            findings.append(
+                Finding("drift", publication.product, f"table {publication.table} is gone")
+            )
+        elif actual != expected:
+            findings.append(
+                Finding(
+                    "drift",
+                    publication.product,
+                    f"{publication.table} no longer matches contract v{publication.version}: "
+                    f"{_drift_detail(expected, actual)}",
                 )
-            elif actual != expected:
-                missing = sorted({n for n, _ in expected} - {n for n, _ in actual})
-                extra = sorted({n for n, _ in actual} - {n for n, _ in expected})
-                changed = sorted(
-                    n for n, t in expected if any(n == a and t != b for a, b in actual)
-                )
-                detail = (
-                    "; ".join(
-                        part
-                        for part in (
-                            f"missing {', '.join(missing)}" if missing else "",
-                            f"unexpected {', '.join(extra)}" if extra else "",
-                            f"retyped {', '.join(changed)}" if changed else "",
-                        )
-                        if part
-                    )
-                    or "column order changed"
-                )
-                findings.append(
-                    Finding(
-                        "drift",
-                        publication.product,
-                        f"{publication.table} no longer matches contract v{publication.version}: {detail}",
-                    )
-                )
+            )
     return findings

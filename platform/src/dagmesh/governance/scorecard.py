@@ -13,7 +13,7 @@ from pandera.typing import Series
 from dagmesh.governance.findings import open_findings
 from dagmesh.governance.monitors import (
     contract_pass_rate,
-    last_update,
+    last_updates,
     latest_publications,
     utc_now,
 )
@@ -68,9 +68,10 @@ def scorecard(context: dg.AssetExecutionContext, warehouse: MeshWarehouse) -> pd
     now = utc_now()
     publications = latest_publications(warehouse)
     violations = Counter(f.product for f in open_findings(warehouse))
+    updated_at = last_updates(context.instance, publications)
     rows = []
     for p in publications:
-        updated = last_update(context.instance, p)
+        updated = updated_at[p.product]
         if p.max_lag_seconds is None:
             status = "unknown"
         else:

@@ -21,7 +21,7 @@ from dagmesh.governance.monitors import (
     Publication,
     drifted_tables,
     failed_contracts,
-    last_update,
+    last_updates,
     latest_publications,
     stale_products,
 )
@@ -40,6 +40,7 @@ def failed_runs(
         filters=dg.RunsFilter(statuses=[DagsterRunStatus.FAILURE], created_after=since), limit=500
     )
     by_product = {p.key: p for p in publications}
+    updated_at = last_updates(instance, publications) if records else {}
     findings: dict[str, Finding] = {}
     for record in records:
         run = record.dagster_run
@@ -48,7 +49,7 @@ def failed_runs(
             if publication is None or key.to_user_string() in findings:
                 continue
             failed_at = (record.end_time or record.create_timestamp.timestamp()) if record else 0
-            updated = last_update(instance, publication).replace(tzinfo=dt.UTC).timestamp()
+            updated = updated_at[publication.product].replace(tzinfo=dt.UTC).timestamp()
             if updated < failed_at:
                 findings[key.to_user_string()] = Finding(
                     "quality", key.to_user_string(), f"run {run.run_id[:8]} ({run.job_name}) failed"
