@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 SIZES = {
-    "tiny": {"rows": [20_000], "repeats": 1, "scale": 0.01, "mesh": [(3, 4)]},
+    "tiny": {"rows": [20_000], "repeats": 1, "scale": 0.01, "mesh": [(2, 4), (3, 4)]},
     "full": {
         "rows": [1_000_000, 5_000_000],
         "repeats": 3,
@@ -101,6 +101,11 @@ def _targets(report: dict) -> list[str]:
                 lines.append(
                     f"| {section} {r['rows']:,} rows | {target} | {'yes' if met else 'NO'} |"
                 )
+    if report.get("scale"):
+        from benchmarks.mesh_scale import targets
+
+        for target, met in targets(report["scale"]).items():
+            lines.append(f"| scale | {target} | {'yes' if met else 'NO'} |")
     return lines
 
 

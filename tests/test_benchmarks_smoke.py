@@ -35,12 +35,18 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
         "sales/orders",
         "marketing/customer_segments",
     }
-    scale = report["scale"][0]
+    scale = report["scale"][-1]
     assert scale["products"] == 12 and scale["violations"] == 0
     assert set(scale["sensor_tick_seconds"]) == {
         "governance_slo",
         "governance_quality",
         "governance_drift",
+    }
+    # every tenth generated product is past its SLO; nothing else is wrong with the mesh
+    assert scale["sensor_findings"] == {
+        "governance_slo": 2,
+        "governance_quality": 0,
+        "governance_drift": 0,
     }
     markdown = (tmp_path / "latest.md").read_text()
     for heading in (
@@ -51,3 +57,4 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
         "## Targets",
     ):
         assert heading in markdown
+    assert "| scale | dagmesh lint per product at 12 within 1.5x of 8 (linear) |" in markdown
