@@ -50,6 +50,7 @@ from dagmesh.product import (
     ProductRef,
     data_product,
 )
+from dagmesh.settings import nearest_folder_with
 
 COLUMN_TYPES: dict[str, Any] = {
     "int64": int,
@@ -241,10 +242,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
 def _package_root(module: ModuleType) -> Path:
     """The folder holding the package's pyproject.toml (the component project root)."""
     here = Path(module.__file__ or "").resolve().parent
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    return here
+    return nearest_folder_with("pyproject.toml", here) or here
 
 
 class ComponentDefinitionError(DagmeshError):

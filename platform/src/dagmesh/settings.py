@@ -12,13 +12,16 @@ TPCH_SCALE_ENV = "DAGMESH_TPCH_SCALE"
 DEFAULT_TPCH_SCALE = 0.01
 
 
+def nearest_folder_with(marker: str, start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding the file `marker` (a project or package root)."""
+    here = start.resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / marker).is_file()), None)
+
+
 def find_project_root(start: Path | None = None) -> Path:
     """The nearest folder holding `workspace.yaml`, so commands work from any sub-folder."""
     here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "workspace.yaml").is_file():
-            return folder
-    return here
+    return nearest_folder_with("workspace.yaml", here) or here
 
 
 @dataclass(frozen=True)

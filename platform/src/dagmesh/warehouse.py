@@ -26,6 +26,7 @@ from pydantic import Field
 from dagmesh.audit import AuditResult, CheckOutcome, audit_staged_table
 from dagmesh.contract import Contract
 from dagmesh.errors import ContractShapeError, ContractViolation, DagmeshError, MissingUpstreamError
+from dagmesh.frames import arrow_to_pandas
 from dagmesh.sql import qualified_name, quote_identifier
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
@@ -141,7 +142,7 @@ class MeshWarehouse(DuckDBResource):
                 )
             query = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
             arrow = con.execute(query, list(params)).to_arrow_table()
-        return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
+        return arrow_to_pandas(arrow)
 
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
@@ -178,7 +179,7 @@ class MeshWarehouse(DuckDBResource):
             extra = [str(c) for c in frame.columns if c not in contract.column_names]
             if missing or extra:
                 raise ContractShapeError(target.product, target.owners, missing, extra)
-            frame = frame[contract.column_names]  # by name, never by position
+            # No reorder (a copy of every column): the stage view selects the contract's columns by name.
         if frame.columns.duplicated().any():
             raise DagmeshError(f"{target.product} returned a frame with duplicated column names")
         arrow = _to_arrow(frame, lenient=contract is not None)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dagmesh.registry.odcs import dump_odcs, load_odcs
+from dagmesh.settings import nearest_folder_with
 from dagmesh.workspace import CodeLocation
 
 CONTRACTS_DIR = "contracts"
@@ -35,8 +36,7 @@ def _package_folder(source: Path) -> tuple[Path, Path | None] | None:
         if (folder / "workspace.yaml").is_file():
             return None  # reached a project root without passing a package
         if (folder / "pyproject.toml").is_file():
-            project = next((p for p in folder.parents if (p / "workspace.yaml").is_file()), None)
-            return folder, project
+            return folder, nearest_folder_with("workspace.yaml", folder.parent)
     return None
 
 

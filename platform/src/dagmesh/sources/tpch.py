@@ -18,6 +18,7 @@ import pandas as pd
 from duckdb_extensions import import_extension
 from pydantic import Field
 
+from dagmesh.frames import arrow_to_pandas
 from dagmesh.settings import MeshSettings
 from dagmesh.sql import quote_identifier
 
@@ -83,4 +84,4 @@ class TpchSource(dg.ConfigurableResource):
                 for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
             ]
             arrow = relation.select(", ".join(columns)).to_arrow_table()
-        return arrow.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
+        return arrow_to_pandas(arrow)
