@@ -24,6 +24,9 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
     for side in ("stock", "dagmesh", "raw_arrow"):
         assert io["write_seconds"][side] > 0 and io["read_seconds"][side] > 0
     assert io["read_speedup_vs_stock"] > 0 and io["write_vs_raw_arrow"] > 0
+    for side in ("stock", "dagmesh", "raw_arrow"):  # each read also ran alone in a fresh process
+        assert io["fresh_process_reads"][side]["seconds"] > 0
+        assert io["fresh_process_reads"][side]["peak_mib"] > 0  # reading 20,000 rows takes memory
     assert set(validation["seconds"]) == {
         "dagmesh_sql_audit",
         "hand_written_sql",
