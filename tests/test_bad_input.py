@@ -15,6 +15,7 @@ from pandera.typing import Series
 
 from dagmesh import SLO, ContractViolation, ProductDefinitionError, data_product, domain_definitions
 from dagmesh.contract import read_contract
+from dagmesh.errors import DagmeshError
 from dagmesh.settings import MeshSettings
 from dagmesh.warehouse import MeshWarehouse, PublishTarget
 
@@ -183,3 +184,16 @@ def test_malformed_contracts_fail_at_declaration_naming_the_product():
                 name="broken_thing",
             )(lambda: pd.DataFrame())
         assert "broken_thing" in str(raised.value) and message in str(raised.value)
+
+
+def test_a_warehouse_file_named_like_a_domain_is_refused_with_a_clear_error(tmp_path):
+    """DuckDB's catalog is named after the file: `sales.orders` in `sales.duckdb` is ambiguous."""
+    warehouse = MeshWarehouse(database=str(tmp_path / "ledger.duckdb"))
+    target = PublishTarget("ledger/entries", ("ledger", "entries"), None, ("team:ledger",))
+
+    with pytest.raises(DagmeshError, match=r"ledger/entries: the warehouse file ledger\.duckdb"):
+        warehouse.publish(target, pd.DataFrame({"x": [1]}))
+    with pytest.raises(DagmeshError, match="another name"):
+        warehouse.read(("ledger", "entries"))
+    with duckdb.connect(str(tmp_path / "ledger.duckdb")) as con:  # nothing was written
+        assert con.execute("SELECT COUNT(*) FROM information_schema.tables").fetchone()[0] == 0

@@ -27,6 +27,7 @@ from dagmesh.audit import AuditResult, CheckOutcome, audit_staged_table
 from dagmesh.contract import Contract
 from dagmesh.errors import ContractShapeError, ContractViolation, DagmeshError, MissingUpstreamError
 from dagmesh.frames import arrow_to_pandas
+from dagmesh.reads import read_whole_table
 from dagmesh.sql import qualified_name, quote_identifier
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
@@ -122,6 +123,17 @@ class MeshWarehouse(DuckDBResource):
         finally:
             con.close()
 
+    def _refuse_schema_named_like_the_file(self, table: tuple[str, str], product: str) -> None:
+        """DuckDB names a file's catalog after the file: a schema of the same name is ambiguous in
+        every query (`sales.orders` in `sales.duckdb`). Say so before anything is written."""
+        catalog = Path(self.database).stem
+        if self.database != ":memory:" and table[0] == catalog:
+            raise DagmeshError(
+                f"{product}: the warehouse file {Path(self.database).name} has the name of the domain "
+                f"schema {catalog!r}, and DuckDB cannot tell the two apart; give the warehouse file "
+                "another name (DAGMESH_WAREHOUSE). Nothing was written."
+            )
+
     # -- reads ---------------------------------------------------------------------------------
 
     def read(
@@ -135,13 +147,21 @@ class MeshWarehouse(DuckDBResource):
     ) -> pd.DataFrame:
         """A published table as pandas, through Arrow (several times faster and leaner than fetchdf)."""
         name = qualified_name(table)
+        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
         with self.get_connection() as con:
             if not table_exists_in(con, table):
                 raise MissingUpstreamError(
                     consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
                 )
-            query = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
-            arrow = con.execute(query, list(params)).to_arrow_table()
+            if where is None:
+                published = _publication_marker(con, table)
+                arrow = read_whole_table(con, name)
+                if _publication_marker(con, table) != published:  # republished mid-read: read again
+                    arrow = con.execute(f"SELECT * FROM {name}").to_arrow_table()
+            else:
+                arrow = con.execute(
+                    f"SELECT * FROM {name} WHERE {where}", list(params)
+                ).to_arrow_table()
         return arrow_to_pandas(arrow)
 
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
@@ -169,6 +189,7 @@ class MeshWarehouse(DuckDBResource):
         self, target: PublishTarget, frame: pd.DataFrame, partition: PartitionWindow | None = None
     ) -> PublishResult:
         """Stage `frame`, audit it against the contract, and only if it passes replace the product."""
+        self._refuse_schema_named_like_the_file(target.table, target.product)
         if not isinstance(frame, pd.DataFrame):
             raise DagmeshError(
                 f"{target.product} returned {type(frame).__name__}; a data product returns a pandas DataFrame"
@@ -231,6 +252,17 @@ def _to_arrow(frame: pd.DataFrame, *, lenient: bool) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             frame[name] = frame[name].astype("string")
     return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _publication_marker(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> tuple:
+    """How many times `table` was published and when last: changes whenever the platform republishes."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return ()
+    return con.execute(
+        f"SELECT COUNT(*), MAX(published_at) FROM {qualified_name(PUBLICATIONS_TABLE)} "
+        "WHERE table_name = ?",
+        [f"{table[0]}.{table[1]}"],
+    ).fetchone()
 
 
 def table_exists_in(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> bool:
