@@ -131,7 +131,7 @@ class MeshWarehouse(DuckDBResource):
             raise DagmeshError(
                 f"{product}: the warehouse file {Path(self.database).name} has the name of the domain "
                 f"schema {catalog!r}, and DuckDB cannot tell the two apart; give the warehouse file "
-                "another name (DAGMESH_WAREHOUSE). Nothing was written."
+                "another name (DAGMESH_WAREHOUSE). Nothing was read or written."
             )
 
     # -- reads ---------------------------------------------------------------------------------
