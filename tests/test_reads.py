@@ -62,11 +62,11 @@ def test_a_large_read_is_split_and_returns_the_published_frame_in_order(warehous
     frame = events(ROWS)
     warehouse.publish(target(), frame)
     with warehouse.get_connection() as con:
-        ranges = row_ranges(con, '"reads"."events"')
+        ranges, rows = row_ranges(con, '"reads"."events"')
 
     read = warehouse.read(("reads", "events"))
 
-    assert len(ranges) >= 2  # the split path runs, on more than one thread
+    assert len(ranges) >= 2 and rows == ROWS  # the split path runs, on more than one thread
     pd.testing.assert_frame_equal(read, frame, check_dtype=False)
 
 
@@ -103,18 +103,20 @@ def test_a_republish_during_the_read_is_not_mixed_into_it(warehouse, monkeypatch
     """Each range reads its own snapshot: a publish in between must give the new version whole."""
     first, second = events(ROWS, 0), events(ROWS, 50_000_000)
     warehouse.publish(target(), first)
-    original = warehouse_module.read_whole_table
+    original = warehouse_module._publication_marker
+    calls = []
 
-    def publish_meanwhile(con, name):
-        pieces = original(con, name)
-        monkeypatch.setattr(warehouse_module, "read_whole_table", original)
-        warehouse.publish(target(), second)  # another connection, same process
-        return pieces
+    def publish_after_the_pieces(con, table):
+        calls.append(table)
+        if len(calls) == 2:  # the check after the pieces were read: another connection publishes
+            warehouse.publish(target(), second)
+        return original(con, table)
 
-    monkeypatch.setattr(warehouse_module, "read_whole_table", publish_meanwhile)
+    monkeypatch.setattr(warehouse_module, "_publication_marker", publish_after_the_pieces)
 
     read = warehouse.read(("reads", "events"))
 
+    assert len(calls) == 2  # the split path ran and checked the version before and after
     pd.testing.assert_frame_equal(read, second, check_dtype=False)
 
 

@@ -154,10 +154,7 @@ class MeshWarehouse(DuckDBResource):
                     consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
                 )
             if where is None:
-                published = _publication_marker(con, table)
-                arrow = read_whole_table(con, name)
-                if _publication_marker(con, table) != published:  # republished mid-read: read again
-                    arrow = con.execute(f"SELECT * FROM {name}").to_arrow_table()
+                arrow = read_whole_table(con, name, lambda: _publication_marker(con, table))
             else:
                 arrow = con.execute(
                     f"SELECT * FROM {name} WHERE {where}", list(params)
