@@ -109,7 +109,7 @@ def run(rows: int, repeats: int) -> dict:
     frame = orders_frame(rows)
     folder = Path(tempfile.mkdtemp(prefix="dagmesh-bench-io-"))
     stock_db, mesh_db, raw_db = (str(folder / f"{n}.duckdb") for n in ("stock", "mesh", "raw"))
-    stock, config, in_context = _stock_io_manager(stock_db)
+    stock, config, _ = _stock_io_manager(stock_db)
     warehouse = MeshWarehouse(database=mesh_db)
     target = PublishTarget(
         "bench/orders", ("bench", "orders"), read_contract(BenchOrders), ("team:bench",)
@@ -133,17 +133,11 @@ def run(rows: int, repeats: int) -> dict:
         },
         repeats,
     )
+    databases = {"stock": stock_db, "dagmesh": mesh_db, "raw_arrow": raw_db}
     reads = compare(
-        {
-            "stock": lambda: stock.load_input(in_context),
-            "dagmesh": lambda: warehouse.read(("bench", "orders")),
-            "raw_arrow": lambda: _raw_read(raw_db),
-        },
-        repeats,
+        {side: _reader(side, database) for side, database in databases.items()}, repeats
     )
-    fresh = _fresh_process_reads(
-        {"stock": stock_db, "dagmesh": mesh_db, "raw_arrow": raw_db}, repeats
-    )
+    fresh = _fresh_process_reads(databases, repeats)
     fresh_speedup = fresh["stock"]["seconds"] / fresh["dagmesh"]["seconds"]
     return {
         "rows": rows,

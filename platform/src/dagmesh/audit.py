@@ -311,10 +311,10 @@ def audit_staged_table(
     # uniqueness probes. The exact duplicate count, a GROUP BY, runs only when there are duplicates.
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
     keys = _unique_keys(contract, types)
+    probes = [key.probes() for key in keys]
     select = ["COUNT(*)"] + [f"count_if({check.failing_predicate})" for check in compiled]
+    select += [probe for key_probes in probes for probe in key_probes]
     params = [param for check in compiled for param in check.params]
-    for key in keys:
-        select += key.probes()
     rows, *counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
 
     outcomes: list[CheckOutcome] = []
@@ -323,10 +323,9 @@ def audit_staged_table(
         samples = _samples(con, table, check.failing_predicate, check.params) if failures else []
         outcomes.append(CheckOutcome(check.column, check.label, int(failures), "duckdb", samples))
     probed = counts[len(compiled) :]
-    for key in keys:
-        width = len(key.probes())
-        distinct = _distinct_keys(con, table, key, rows, probed[:width])
-        probed = probed[width:]
+    for key, key_probes in zip(keys, probes, strict=True):
+        distinct = _distinct_keys(con, table, key, rows, probed[: len(key_probes)])
+        probed = probed[len(key_probes) :]
         failures = (
             con.execute(_duplicates_query(table, key.columns)).fetchone()[0]
             if distinct < rows
