@@ -8,8 +8,9 @@ Pandera's semantics are kept: value checks ignore nulls, nullability is its own 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,10 +18,12 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
 from pandera.errors import SchemaErrors
 
 from dagmesh.contract import Contract, ContractCheck, ContractColumn
+from dagmesh.regex import to_re2
 from dagmesh.sql import quote_identifier
 
 SAMPLE_ROWS = 5
@@ -73,79 +76,203 @@ class CompiledCheck:
     params: tuple[Any, ...] = ()
 
 
-def _sql_value(value: Any) -> Any:
-    """Turn numpy/pandas scalars into values DuckDB binds as parameters."""
+_COMPARISONS = {
+    "greater_than": ">",
+    "greater_than_or_equal_to": ">=",
+    "less_than": "<",
+    "less_than_or_equal_to": "<=",
+    "equal_to": "=",
+    "not_equal_to": "<>",
+}
+_MAX_EXACT_FLOAT_INT = 2**53
+
+
+def _kind(arrow: pa.DataType) -> str:
+    """The family of a column's storage type that decides how a bound is compared exactly."""
+    t = pa.types
+    if t.is_integer(arrow):
+        return "int"
+    if t.is_float64(arrow):
+        return "float"
+    if t.is_string(arrow) or t.is_large_string(arrow):
+        return "str"
+    if t.is_boolean(arrow):
+        return "bool"
+    if t.is_date32(arrow):
+        return "date"
+    if t.is_timestamp(arrow):
+        return "timestamptz" if arrow.tz is not None else "timestamp"
+    if t.is_decimal(arrow):
+        return "decimal"
+    return "other"  # float32 (pandas compares it in float32), nested: pandera decides
+
+
+def _bound(value: Any, column: ContractColumn) -> tuple[str, Any]:
+    """`value` as a typed SQL parameter compared exactly as pandas compares it with the column, or
+    `_NoSqlForm` when pandas would compare it differently (or raise): then pandera runs the check."""
+    kind = _kind(column.arrow_type)
     if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, (str, int, float, bool, dt.date, dt.datetime, Decimal)) or value is None:
-        return value
-    raise TypeError(f"cannot compile value {value!r}")
+        value = value.item()
+    if kind == "int" and type(value) is int:
+        limits = np.iinfo(column.arrow_type.to_pandas_dtype())
+        if limits.min <= value <= limits.max:  # pandas compares out-of-range ints its own way
+            return "CAST(? AS HUGEINT)", value
+    if kind == "float" and type(value) in (int, float):
+        if isinstance(value, float) and math.isnan(value):
+            raise _NoSqlForm
+        if isinstance(value, int) and abs(value) > _MAX_EXACT_FLOAT_INT:
+            raise _NoSqlForm
+        return "CAST(? AS DOUBLE)", float(value)
+    if kind == "str" and type(value) is str and _utf8(value):
+        return "CAST(? AS VARCHAR)", value
+    if kind == "bool" and type(value) is bool:
+        return "CAST(? AS BOOLEAN)", value
+    if kind == "date" and type(value) is dt.date:
+        return "CAST(? AS DATE)", value
+    if kind in ("timestamp", "timestamptz") and isinstance(value, (pd.Timestamp, dt.datetime)):
+        aware = value.tzinfo is not None
+        nanos = isinstance(value, pd.Timestamp) and value.nanosecond != 0
+        if aware == (kind == "timestamptz") and not nanos and not pd.isna(value):
+            python = value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
+            return f"CAST(? AS {column.duckdb_type})", python
+    if kind == "decimal" and isinstance(value, Decimal) and value.is_finite():
+        return f"CAST(? AS {column.duckdb_type})", _exact_decimal(value, column.arrow_type)
+    raise _NoSqlForm
 
 
-def _value_predicate(check: ContractCheck, col: str) -> tuple[str, tuple[Any, ...]] | None:
-    """The predicate a passing value satisfies, or None when the check has no SQL form here."""
+class _NoSqlForm(Exception):
+    """This check, on this column, has no SQL that decides it exactly as pandera does."""
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _exact_decimal(value: Decimal, arrow: pa.Decimal128Type) -> str:
+    """A Decimal bound the column's DECIMAL(p, s) holds exactly, as text; else no SQL form."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or -exponent > arrow.scale:
+        raise _NoSqlForm
+    if len(digits) + exponent > arrow.precision - arrow.scale:
+        raise _NoSqlForm
+    return str(value)
+
+
+def _comparison(op: str, column: ContractColumn, col: str, value: Any) -> tuple[str, list[Any]]:
+    if _kind(column.arrow_type) == "bool":
+        raise _NoSqlForm  # pandas orders bools as ints; leave it to pandera
+    placeholder, param = _bound(value, column)
+    return f"{col} {op} {placeholder}", [param]
+
+
+def _membership(check: ContractCheck, column: ContractColumn, col: str) -> tuple[str, list[Any]]:
+    """isin / notin. pandera drops nulls before the check, so null-like members change nothing."""
     s = check.statistics
-    name = check.name
-    comparisons = {
-        "greater_than": ">",
-        "greater_than_or_equal_to": ">=",
-        "less_than": "<",
-        "less_than_or_equal_to": "<=",
-        "equal_to": "=",
-        "not_equal_to": "<>",
-    }
-    if name in comparisons:
-        value = s.get("min_value", s.get("max_value", s.get("value")))
-        return f"{col} {comparisons[name]} ?", (_sql_value(value),)
-    if name == "in_range":
-        low = ">=" if s.get("include_min", True) else ">"
-        high = "<=" if s.get("include_max", True) else "<"
-        return (
-            f"{col} {low} ? AND {col} {high} ?",
-            (_sql_value(s["min_value"]), _sql_value(s["max_value"])),
-        )
-    if name in ("isin", "notin"):
-        values = tuple(
-            _sql_value(v) for v in s.get("allowed_values", s.get("forbidden_values")) or ()
-        )
-        if not values:
-            return ("FALSE" if name == "isin" else "TRUE"), ()
-        placeholders = ", ".join("?" for _ in values)
-        operator = "IN" if name == "isin" else "NOT IN"
-        return f"{col} {operator} ({placeholders})", values
+    values = s.get("allowed_values", s.get("forbidden_values"))
+    if values is None or isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise _NoSqlForm  # a string is a set of characters to pandas: leave it to pandera
+    if _kind(column.arrow_type) not in ("int", "float", "str", "bool"):
+        raise _NoSqlForm
+    members = []
+    for value in values:
+        if value is None or value is pd.NA or value is pd.NaT:
+            continue
+        if isinstance(value, float) and math.isnan(value):
+            raise _NoSqlForm
+        if _kind(column.arrow_type) != "bool" and type(value) is bool:
+            raise _NoSqlForm  # pandas matches True with 1
+        members.append(_bound(value, column))
+    if not members:
+        return ("FALSE" if check.name == "isin" else "TRUE"), []
+    placeholders = ", ".join(p for p, _ in members)
+    operator = "IN" if check.name == "isin" else "NOT IN"
+    return f"{col} {operator} ({placeholders})", [v for _, v in members]
+
+
+def _string_check(check: ContractCheck, column: ContractColumn, col: str) -> tuple[str, list[Any]]:
+    if _kind(column.arrow_type) != "str":
+        raise _NoSqlForm
+    s, name = check.statistics, check.name
     if name in ("str_matches", "str_contains"):
-        pattern = s.get("pattern")
+        pattern, flags = s.get("pattern"), 0
         if isinstance(pattern, re.Pattern):
-            if pattern.flags & ~re.UNICODE:
-                return None  # flags have no faithful RE2 spelling: let pandera run it
-            pattern = pattern.pattern
-        if not isinstance(pattern, str):
-            return None
-        if name == "str_matches":  # Python's re.match anchors at the start only
-            pattern = f"^(?:{pattern})"
-        return f"regexp_matches({col}, ?)", (pattern,)
-    if name == "str_startswith":
-        return f"starts_with({col}, ?)", (s["string"],)
-    if name == "str_endswith":
-        return f"ends_with({col}, ?)", (s["string"],)
+            pattern, flags = pattern.pattern, pattern.flags
+        translated = (
+            to_re2(pattern, flags, anchored=name == "str_matches")
+            if isinstance(pattern, str)
+            else None
+        )
+        if translated is None:
+            raise _NoSqlForm
+        return f"regexp_matches({col}, ?)", [translated]
+    if name in ("str_startswith", "str_endswith"):
+        text = s.get("string")
+        if type(text) is not str or not _utf8(text):
+            raise _NoSqlForm
+        function = "starts_with" if name == "str_startswith" else "ends_with"
+        return f"{function}({col}, ?)", [text]
     if name == "str_length":
-        if s.get("exact_value") is not None:
-            return f"length({col}) = ?", (int(s["exact_value"]),)
-        parts, params = [], []
-        if s.get("min_value") is not None:
+        bounds = {k: v for k, v in s.items() if v is not None}
+        if not bounds or set(bounds) - {"min_value", "max_value"}:
+            raise _NoSqlForm
+        if any(type(v) is not int for v in bounds.values()):
+            raise _NoSqlForm
+        parts = []
+        if "min_value" in bounds:
             parts.append(f"length({col}) >= ?")
-            params.append(int(s["min_value"]))
-        if s.get("max_value") is not None:
+        if "max_value" in bounds:
             parts.append(f"length({col}) <= ?")
-            params.append(int(s["max_value"]))
-        return (" AND ".join(parts) or "TRUE"), tuple(params)
-    return None
+        return " AND ".join(parts), [bounds[k] for k in ("min_value", "max_value") if k in bounds]
+    raise _NoSqlForm
+
+
+def _passing_predicate(
+    check: ContractCheck, column: ContractColumn, col: str
+) -> tuple[str, list[Any]]:
+    """The predicate a passing value satisfies; `_NoSqlForm` unless SQL decides it as pandera does."""
+    pc = check.pandera_check
+    if (
+        not check.builtin
+        or pc is None
+        or not pc.ignore_na  # pandera then applies the check to nulls too: let it
+        or pc.groupby is not None
+        or pc.element_wise
+    ):
+        raise _NoSqlForm
+    s, name = check.statistics, check.name
+    if name in _COMPARISONS:
+        value = s.get("min_value", s.get("max_value", s.get("value")))
+        return _comparison(_COMPARISONS[name], column, col, value)
+    if name == "in_range":
+        if _kind(column.arrow_type) == "bool":
+            raise _NoSqlForm
+        low_sql, low = _bound(s["min_value"], column)
+        high_sql, high = _bound(s["max_value"], column)
+        low_op = ">=" if s.get("include_min", True) else ">"
+        high_op = "<=" if s.get("include_max", True) else "<"
+        return f"{col} {low_op} {low_sql} AND {col} {high_op} {high_sql}", [low, high]
+    if name in ("isin", "notin"):
+        return _membership(check, column, col)
+    if name.startswith("str_"):
+        return _string_check(check, column, col)
+    raise _NoSqlForm
+
+
+def _can_hold_nan(column: ContractColumn) -> bool:
+    """Float columns whose NaN is a value, not a null: pandas' masked Float64 and Arrow floats. A numpy
+    float64 NaN is pandas' null and arrives in DuckDB as NULL."""
+    return _kind(column.arrow_type) == "float" and column.pandera_dtype not in (
+        "float64",
+        "float32",
+    )
 
 
 def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[ContractCheck]]:
-    """SQL for every check of a column we can compile; the rest are returned for pandera."""
+    """SQL for every check of a column that SQL decides exactly as pandera; the rest go to pandera."""
     col = quote_identifier(column.name)
     compiled: list[CompiledCheck] = []
     leftover: list[ContractCheck] = []
@@ -153,15 +280,19 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
         compiled.append(CompiledCheck(column.name, "not_nullable", f"{col} IS NULL"))
     for check in column.checks:
         try:
-            predicate = _value_predicate(check, col)
-        except (TypeError, KeyError):
-            predicate = None
-        if predicate is None:
+            sql, params = _passing_predicate(check, column, col)
+        except (_NoSqlForm, KeyError, TypeError, ValueError, OverflowError):
             leftover.append(check)
             continue
-        sql, params = predicate
+        failing = f"NOT ({sql})"
+        # pandas: NaN compared with anything is False, DuckDB orders NaN above every number;
+        # NaN != x is True in both.
+        if _can_hold_nan(column) and check.name in {*_COMPARISONS, "in_range"} - {"not_equal_to"}:
+            failing = f"isnan({col}) OR {failing}"
         compiled.append(
-            CompiledCheck(column.name, check.label, f"{col} IS NOT NULL AND NOT ({sql})", params)
+            CompiledCheck(
+                column.name, check.label, f"{col} IS NOT NULL AND ({failing})", tuple(params)
+            )
         )
     return compiled, leftover
 
@@ -251,71 +382,73 @@ def _duplicate_samples(
     return _samples(con, table, predicate, ())
 
 
-def _pandera_outcomes(
-    frame: pd.DataFrame,
-    column_checks: dict[str, list[ContractCheck]],
-    frame_checks: list[ContractCheck],
-) -> list[CheckOutcome]:
-    """Run the checks with no SQL form through pandera, lazily, and count failing rows per check."""
-    checks = [c for cs in column_checks.values() for c in cs] + frame_checks
-    if not checks:
-        return []
-    schema = pa.DataFrameSchema(
-        {
-            name: pa.Column(checks=[c.pandera_check for c in cs], nullable=True, required=True)
-            for name, cs in column_checks.items()
-            if cs
-        },
-        checks=[c.pandera_check for c in frame_checks],
-    )
-    failures: dict[tuple[str | None, str], pd.DataFrame] = {}
+def _pandera_outcome(frame: pd.DataFrame, check: ContractCheck) -> CheckOutcome:
+    """Run one check through pandera itself, alone in a schema, so its verdict is pandera's own: no
+    matching of failure cases back to checks by name, which a custom check's name could fool."""
+    if check.column is None:
+        schema = pandera.DataFrameSchema(checks=[check.pandera_check])
+    else:
+        column = pandera.Column(checks=[check.pandera_check], nullable=True, required=True)
+        schema = pandera.DataFrameSchema({check.column: column})
+    return _run_pandera(frame, schema, check.column, check.label)
+
+
+def _run_pandera(
+    frame: pd.DataFrame, schema: pandera.DataFrameSchema, column: str | None, label: str
+) -> CheckOutcome:
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
         cases = errors.failure_cases
-        for (column, check), group in cases.groupby(["column", "check"], dropna=False):
-            key = (None if pd.isna(column) or column == frame.__class__.__name__ else column, check)
-            failures[key] = group
-    outcomes = []
-    for check in checks:
-        group = next(
-            (
-                g
-                for (col, name), g in failures.items()
-                if col == check.column and check.name in str(name)
-            ),
-            None,
-        )
-        if group is None:
-            outcomes.append(CheckOutcome(check.column, check.label, 0, "pandera"))
-            continue
-        index = [i for i in group["index"].dropna().unique().tolist() if i in frame.index]
-        failing = len(index) if index else len(group)
+        index = [i for i in cases["index"].dropna().unique().tolist() if i in frame.index]
         samples = frame.loc[index[:SAMPLE_ROWS]].to_dict("records") if index else []
-        outcomes.append(CheckOutcome(check.column, check.label, int(failing), "pandera", samples))
-    return outcomes
+        if not samples:
+            samples = [{"failure_case": str(v)} for v in cases["failure_case"].head(SAMPLE_ROWS)]
+        return CheckOutcome(column, label, max(len(index), 1), "pandera", samples)
+    except Exception as error:  # a check that crashes has not passed
+        sample = {"error": f"{type(error).__name__}: {error}"}
+        return CheckOutcome(column, label, max(len(frame), 1), "pandera", [sample])
+    return CheckOutcome(column, label, 0, "pandera")
 
 
 def audit_staged_table(
-    con: duckdb.DuckDBPyConnection, table: str, contract: Contract, frame: pd.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    contract: Contract,
+    frame: pd.DataFrame,
+    *,
+    unique_over: str | None = None,
 ) -> AuditResult:
-    """Audit `table` (already typed to the contract) against every check of `contract`."""
+    """Audit `table` (the staged rows, typed to the contract) against every check of `contract`.
+
+    `frame` holds the same rows as pandas, for the checks only pandera decides. `unique_over` is the
+    relation uniqueness is judged on when it is more than the staged rows: a partition's rows plus the
+    other partitions already published.
+    """
     compiled: list[CompiledCheck] = []
-    leftovers: dict[str, list[ContractCheck]] = {}
+    leftovers: list[ContractCheck] = []
     for column in contract.columns:
         sql_checks, pandera_checks = compile_column(column)
         compiled += sql_checks
-        leftovers[column.name] = pandera_checks
+        leftovers += pandera_checks
 
     # One scan: `count_if` per check (about twice as fast in DuckDB as `COUNT(*) FILTER`), plus the
     # uniqueness probes. The exact duplicate count, a GROUP BY, runs only when there are duplicates.
+    keyed = unique_over or table
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
     keys = _unique_keys(contract, types)
     probes = [key.probes() for key in keys]
     select = ["COUNT(*)"] + [f"count_if({check.failing_predicate})" for check in compiled]
-    select += [probe for key_probes in probes for probe in key_probes]
+    if keyed == table:
+        select += [probe for key_probes in probes for probe in key_probes]
     params = [param for check in compiled for param in check.params]
     rows, *counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
+    if keyed != table:
+        counts += list(
+            con.execute(
+                f"SELECT {', '.join(['COUNT(*)'] + [p for kp in probes for p in kp])} FROM {keyed}"
+            ).fetchone()
+        )
 
     outcomes: list[CheckOutcome] = []
     for check, failures in zip(compiled, counts[: len(compiled)], strict=True):
@@ -323,16 +456,20 @@ def audit_staged_table(
         samples = _samples(con, table, check.failing_predicate, check.params) if failures else []
         outcomes.append(CheckOutcome(check.column, check.label, int(failures), "duckdb", samples))
     probed = counts[len(compiled) :]
+    keyed_rows = rows
+    if keyed != table:
+        keyed_rows, probed = probed[0], probed[1:]
     for key, key_probes in zip(keys, probes, strict=True):
-        distinct = _distinct_keys(con, table, key, rows, probed[: len(key_probes)])
+        distinct = _distinct_keys(con, keyed, key, keyed_rows, probed[: len(key_probes)])
         probed = probed[len(key_probes) :]
         failures = (
-            con.execute(_duplicates_query(table, key.columns)).fetchone()[0]
-            if distinct < rows
+            con.execute(_duplicates_query(keyed, key.columns)).fetchone()[0]
+            if distinct < keyed_rows
             else 0
         )
-        samples = _duplicate_samples(con, table, key.columns) if failures else []
+        samples = _duplicate_samples(con, keyed, key.columns) if failures else []
         column = key.columns[0] if len(key.columns) == 1 else None
         outcomes.append(CheckOutcome(column, key.label, int(failures), "duckdb", samples))
-    outcomes += _pandera_outcomes(frame, leftovers, list(contract.frame_checks))
+    outcomes += [_pandera_outcome(frame, check) for check in leftovers]
+    outcomes += [_pandera_outcome(frame, check) for check in contract.frame_checks]
     return AuditResult(rows=int(rows), outcomes=outcomes)

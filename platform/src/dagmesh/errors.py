@@ -31,6 +31,9 @@ class ContractViolation(DagmeshError):
         ]
         for outcome in result.failed:
             where = f"column {outcome.column!r}" if outcome.column else "table"
+            if outcome.check.startswith("volume:"):
+                lines.append(f"  - {outcome.check}")
+                continue
             lines.append(f"  - {where}: {outcome.check} failed for {outcome.failures} row(s)")
             for sample in outcome.samples[:3]:
                 lines.append(f"      e.g. {sample}")
@@ -45,7 +48,12 @@ class ContractShapeError(DagmeshError):
     """The frame's columns are not the contract's columns."""
 
     def __init__(
-        self, product: str, owners: Sequence[str], missing: Sequence[str], extra: Sequence[str]
+        self,
+        product: str,
+        owners: Sequence[str],
+        missing: Sequence[str],
+        extra: Sequence[str],
+        order: tuple[Sequence[str], Sequence[str]] | None = None,
     ):
         self.product, self.missing, self.extra = product, list(missing), list(extra)
         problems = []
@@ -53,6 +61,10 @@ class ContractShapeError(DagmeshError):
             problems.append(f"missing column(s) {', '.join(map(repr, missing))}")
         if extra:
             problems.append(f"column(s) not in the contract {', '.join(map(repr, extra))}")
+        if order:
+            problems.append(
+                f"the contract is ordered and expects columns {list(order[0])}, got {list(order[1])}"
+            )
         super().__init__(
             f"{product} (owners: {_owners(owners)}) returned a frame that does not match its contract: "
             f"{'; '.join(problems)}. Nothing was published. Return exactly the contract's columns, "

@@ -7,6 +7,56 @@ import pandas as pd
 import pyarrow as pa
 
 
+def restore_types(table: pa.Table, schema: pa.Schema, dtypes: dict[str, str]) -> pd.DataFrame:
+    """A published table as pandas with the dtypes it was published with: DuckDB hands back its own
+    spelling of a type (microsecond UTC for TIMESTAMPTZ, its own list field names), so each column is
+    cast back to the published Arrow type, then becomes the published pandas dtype (Int64 stays Int64,
+    a Float64 NaN stays a value, ArrowDtype decimals and dates stay Arrow)."""
+    fields = {field.name: field for field in schema}
+    casts = [
+        (i, fields[name].type)
+        for i, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True))
+        if name in fields and column.type != fields[name].type
+    ]
+    for i, type_ in casts:
+        table = table.set_column(i, table.field(i).name, table.column(i).cast(type_))
+    special = [
+        name for name in table.column_names if _special(table.column(name).type, dtypes.get(name))
+    ]
+    # Plain columns convert together (on every thread); the others are put in place one by one.
+    frame = arrow_to_pandas(table.drop_columns(special)) if special else arrow_to_pandas(table)
+    for name in special:
+        position = table.column_names.index(name)
+        frame.insert(position, name, _to_series(table.column(name), dtypes.get(name)))
+    return frame
+
+
+def _special(type_: pa.DataType, dtype: str | None) -> bool:
+    return bool(dtype) and (
+        dtype.endswith("[pyarrow]")
+        or dtype in _EXTENSION_DTYPES
+        or (dtype == "object" and pa.types.is_date32(type_))
+    )
+
+
+def _to_series(column: pa.ChunkedArray, dtype: str | None) -> pd.Series:
+    if dtype and dtype.endswith("[pyarrow]"):
+        return pd.Series(pd.arrays.ArrowExtensionArray(column))
+    if dtype in _EXTENSION_DTYPES:
+        return pd.Series(pd.api.types.pandas_dtype(dtype).__from_arrow__(column))
+    if dtype == "object" and pa.types.is_date32(column.type):
+        return column.to_pandas(date_as_object=True)
+    return column.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
+
+
+_EXTENSION_DTYPES = frozenset(
+    (
+        *("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"),
+        *("Float32", "Float64", "boolean", "string"),
+    )
+)
+
+
 def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     """Arrow to pandas the way every dagmesh read does: nanosecond timestamps, strings deduplicated
     (Arrow's default), several times faster and leaner than DuckDB's `fetchdf`."""

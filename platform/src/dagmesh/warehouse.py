@@ -8,13 +8,14 @@ body raises, which keeps the file locked against other processes until garbage c
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,15 +27,30 @@ from pydantic import Field
 from dagmesh.audit import AuditResult, CheckOutcome, audit_staged_table
 from dagmesh.contract import Contract
 from dagmesh.errors import ContractShapeError, ContractViolation, DagmeshError, MissingUpstreamError
-from dagmesh.frames import arrow_to_pandas
+from dagmesh.frame_types import typed_arrow
+from dagmesh.frames import arrow_to_pandas, restore_types
 from dagmesh.reads import read_whole_table
 from dagmesh.sql import qualified_name, quote_identifier
+from dagmesh.volume import Volume
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
 _INCOMING = "_dagmesh_incoming"
 _STAGE = "_dagmesh_stage"
-_INTEGER_TYPES = frozenset(
-    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_KEYED = "_dagmesh_keyed"
+_LOG_COLUMNS = (
+    ("product", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("version", "VARCHAR"),
+    ("partition_key", "VARCHAR"),
+    ("row_count", "BIGINT"),
+    ("columns", "VARCHAR"),
+    ("published_at", "TIMESTAMP"),
+    ("access", "VARCHAR"),
+    ("owners", "VARCHAR"),
+    ("allowed_consumers", "VARCHAR"),
+    ("max_lag_seconds", "DOUBLE"),
+    ("arrow_schema", "VARCHAR"),  # the exact Arrow types, so reads give back the contract's dtypes
+    ("pandas_dtypes", "VARCHAR"),
 )
 
 
@@ -55,6 +71,7 @@ class PublishTarget:
     access: str = "public"
     allowed_consumers: tuple[str, ...] = ()
     max_lag_seconds: float | None = None
+    volume: Volume = field(default_factory=Volume)
 
 
 @dataclass(frozen=True)
@@ -159,7 +176,10 @@ class MeshWarehouse(DuckDBResource):
                 arrow = con.execute(
                     f"SELECT * FROM {name} WHERE {where}", list(params)
                 ).to_arrow_table()
-        return arrow_to_pandas(arrow)
+            published = _published_types(con, table)
+        if published is None:
+            return arrow_to_pandas(arrow)
+        return restore_types(arrow, *published)
 
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
@@ -185,45 +205,56 @@ class MeshWarehouse(DuckDBResource):
     def publish(
         self, target: PublishTarget, frame: pd.DataFrame, partition: PartitionWindow | None = None
     ) -> PublishResult:
-        """Stage `frame`, audit it against the contract, and only if it passes replace the product."""
+        """Type `frame` as pandera would, stage it, audit it against the contract, and only if every
+        check passes replace the product, in one transaction."""
         self._refuse_schema_named_like_the_file(target.table, target.product)
         if not isinstance(frame, pd.DataFrame):
             raise DagmeshError(
                 f"{target.product} returned {type(frame).__name__}; a data product returns a pandas DataFrame"
             )
-        contract = target.contract
-        if contract is not None:
-            missing = [c for c in contract.column_names if c not in frame.columns]
-            extra = [str(c) for c in frame.columns if c not in contract.column_names]
-            if missing or extra:
-                raise ContractShapeError(target.product, target.owners, missing, extra)
-            # No reorder (a copy of every column): the stage view selects the contract's columns by name.
         if frame.columns.duplicated().any():
             raise DagmeshError(f"{target.product} returned a frame with duplicated column names")
-        arrow = _to_arrow(frame, lenient=contract is not None)
+        contract = target.contract
+        if contract is None:
+            typed, arrow = frame, pa.Table.from_pandas(frame, preserve_index=False)
+        else:
+            _check_shape(target, contract, frame)
+            typed, arrow, type_failures = typed_arrow(contract, frame)
+            if arrow is None:
+                raise ContractViolation(
+                    target.product, target.owners, AuditResult(len(frame), type_failures)
+                )
 
         with self.get_connection() as con:
             con.register(_INCOMING, arrow)
             try:
-                type_failures = _stage(con, contract, frame, target)
+                _stage(con, contract, target)
+                exists = table_exists_in(con, target.table)
+                keyed = _keys_over_partitions(con, target, partition) if exists else None
                 result = (
-                    audit_staged_table(con, _STAGE, contract, frame)
+                    audit_staged_table(
+                        con, quote_identifier(_STAGE), contract, typed, unique_over=keyed
+                    )
                     if contract is not None
                     else AuditResult(rows=len(frame), outcomes=[])
                 )
-                outcomes = type_failures + result.outcomes
+                outcomes = list(result.outcomes)
                 if partition is not None and target.partition_column:
                     outcomes.append(_partition_outcome(con, target.partition_column, partition))
+                volume = _volume_outcome(con, target, partition, result.rows) if exists else None
+                if volume is not None:
+                    outcomes.append(volume)
                 result = AuditResult(rows=result.rows, outcomes=outcomes)
                 if not result.passed:
                     raise ContractViolation(target.product, target.owners, result)
-                _publish_staged(con, target, partition, result.rows)
+                _publish_staged(con, target, partition, result.rows, arrow.schema, typed)
                 columns = con.execute(
                     "SELECT column_name, data_type FROM information_schema.columns "
                     "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
                     list(target.table),
                 ).fetchall()
             finally:
+                con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_KEYED)}")
                 con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
                 con.unregister(_INCOMING)
         return PublishResult(
@@ -234,21 +265,19 @@ class MeshWarehouse(DuckDBResource):
         )
 
 
-def _to_arrow(frame: pd.DataFrame, *, lenient: bool) -> pa.Table:
-    """The frame as Arrow. With a contract, a column Arrow cannot type (ints mixed with a str)
-    goes as text, so the contract's dtype check reports its bad values instead of an Arrow error."""
-    try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        if not lenient:
-            raise
-    frame = frame.copy()
-    for name in frame.columns:
-        try:
-            pa.Table.from_pandas(frame[[name]], preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            frame[name] = frame[name].astype("string")
-    return pa.Table.from_pandas(frame, preserve_index=False)
+def _check_shape(target: PublishTarget, contract: Contract, frame: pd.DataFrame) -> None:
+    missing = [c for c in contract.column_names if c not in frame.columns]
+    extra = [str(c) for c in frame.columns if c not in contract.column_names]
+    if missing or extra:
+        raise ContractShapeError(target.product, target.owners, missing, extra)
+    if contract.ordered and list(frame.columns) != contract.column_names:
+        raise ContractShapeError(
+            target.product,
+            target.owners,
+            [],
+            [],
+            order=(contract.column_names, [str(c) for c in frame.columns]),
+        )
 
 
 def _publication_marker(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> tuple:
@@ -271,61 +300,94 @@ def table_exists_in(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> b
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract | None,
-    frame: pd.DataFrame,
-    target: PublishTarget,
-) -> list[CheckOutcome]:
-    """Copy the incoming frame into a temp table typed to the contract; report values that won't cast."""
+    con: duckdb.DuckDBPyConnection, contract: Contract | None, target: PublishTarget
+) -> None:
+    """A view over the incoming Arrow data, the contract's columns by name. No casts: the Arrow table
+    already has the contract's exact types, and DuckDB's mapping of them is the contract's DuckDB type.
+    A view, not a copy: the audit and the publish each scan the Arrow data once."""
     stage = quote_identifier(_STAGE)
     incoming = quote_identifier(_INCOMING)
     if contract is None:
         con.execute(f"CREATE TEMP VIEW {stage} AS SELECT * FROM {incoming}")
-        return []
-    incoming_types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {incoming}").fetchall()}
-    casts, outcomes = [], []
+        return
+    columns = ", ".join(quote_identifier(c) for c in contract.column_names)
+    con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {columns} FROM {incoming}")
+    staged = {row[0]: row[1] for row in con.execute(f"DESCRIBE {stage}").fetchall()}
     for column in contract.columns:
-        col = quote_identifier(column.name)
-        target_type = column.duckdb_type
-        casts.append(f"TRY_CAST({col} AS {target_type}) AS {col}")
-        if incoming_types.get(column.name) == target_type or _always_casts(
-            incoming_types.get(column.name), target_type
-        ):
-            continue
-        failing = f"{col} IS NOT NULL AND TRY_CAST({col} AS {target_type}) IS NULL"
-        if target_type in _INTEGER_TYPES:
-            # DuckDB rounds 2.5 (and '2.5') to an integer: a fraction is a type error, not to round.
-            failing = (
-                f"{col} IS NOT NULL AND (TRY_CAST({col} AS {target_type}) IS NULL OR "
-                f"TRY_CAST({col} AS DOUBLE) IS DISTINCT FROM TRY_CAST({col} AS {target_type}))"
+        if staged.get(column.name) != column.duckdb_type:
+            raise DagmeshError(
+                f"{target.product}: column {column.name!r} staged as {staged.get(column.name)}, "
+                f"not its contract type {column.duckdb_type}; this is a dagmesh bug, please report it. "
+                "Nothing was published."
             )
-        count = con.execute(f"SELECT COUNT(*) FROM {incoming} WHERE {failing}").fetchone()[0]
-        samples = []
-        if count:
-            cursor = con.execute(f"SELECT {col} FROM {incoming} WHERE {failing} LIMIT 5")
-            samples = [{column.name: row[0]} for row in cursor.fetchall()]
-        outcomes.append(
-            CheckOutcome(
-                column.name, f"dtype({column.pandera_dtype})", int(count), "duckdb", samples
-            )
+
+
+def _window_predicate(column: str, window: PartitionWindow) -> str:
+    """`column` inside the window, as SQL with literal bounds (views take no parameters); the bounds
+    are datetimes the platform made, rendered by isoformat, never user text."""
+    col = quote_identifier(column)
+    start = window.start.replace(tzinfo=None).isoformat()
+    end = window.end.replace(tzinfo=None).isoformat()
+    return f"({col} >= TIMESTAMP '{start}' AND {col} < TIMESTAMP '{end}')"
+
+
+def _keys_over_partitions(
+    con: duckdb.DuckDBPyConnection, target: PublishTarget, partition: PartitionWindow | None
+) -> str | None:
+    """For a partition run: a view of every unique key column over the staged rows plus the rows of
+    the other partitions already published, so uniqueness is judged on the whole table. Keys are
+    compared as published (a hashed column by its hash); a redacted key cannot be compared with what
+    is published, so it is judged on the staged rows only (docs/contracts.md)."""
+    contract = target.contract
+    if contract is None or partition is None or not target.partition_column:
+        return None
+    keys = [c.name for c in contract.columns if c.unique]
+    keys += [name for name in contract.unique_together if name not in keys]
+    if not keys or any(contract.column(name).mask == "redacted" for name in keys):
+        return None
+    published = {
+        row[0] for row in con.execute(f"DESCRIBE {qualified_name(target.table)}").fetchall()
+    }
+    staged = ", ".join(
+        (
+            f"sha256({quote_identifier(n)})"
+            if contract.column(n).mask == "sha256"
+            else quote_identifier(n)
         )
-    # A view, not a copy: the audit and the publish each scan the Arrow data once, and the only
-    # materialization is the published table itself.
-    con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {', '.join(casts)} FROM {incoming}")
-    return outcomes
+        + f" AS {quote_identifier(n)}"
+        for n in keys
+    )
+    kept = ", ".join(
+        quote_identifier(n) if n in published else f"NULL AS {quote_identifier(n)}" for n in keys
+    )
+    outside = f"NOT {_window_predicate(target.partition_column, partition)}"
+    con.execute(
+        f"CREATE TEMP VIEW {quote_identifier(_KEYED)} AS "
+        f"SELECT {staged} FROM {quote_identifier(_STAGE)} UNION ALL BY NAME "
+        f"SELECT {kept} FROM {qualified_name(target.table)} WHERE {outside}"
+    )
+    return quote_identifier(_KEYED)
 
 
-# Incoming types whose every non-null value casts to the contract type: no need to scan for failures.
-_LOSSLESS_INTO: dict[str, frozenset[str]] = {
-    "TIMESTAMP": frozenset({"TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"}),
-    "BIGINT": frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}),
-    "DOUBLE": frozenset({"FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"}),
-    "VARCHAR": frozenset({'"NULL"', "NULL"}),
-}
-
-
-def _always_casts(incoming: str | None, target: str) -> bool:
-    return incoming is not None and incoming in _LOSSLESS_INTO.get(target, frozenset())
+def _volume_outcome(
+    con: duckdb.DuckDBPyConnection,
+    target: PublishTarget,
+    partition: PartitionWindow | None,
+    rows: int,
+) -> CheckOutcome | None:
+    """The volume guard, judged against the rows this publish replaces (the partition's, if any)."""
+    where = ""
+    if partition is not None and target.partition_column:
+        where = f" WHERE {_window_predicate(target.partition_column, partition)}"
+    previous = con.execute(
+        f"SELECT COUNT(*) FROM {qualified_name(target.table)}{where}"
+    ).fetchone()[0]
+    refusal = target.volume.refusal(int(previous), rows)
+    if refusal is None:
+        return None
+    return CheckOutcome(
+        None, f"volume: {refusal}", 1, "duckdb", [{"previous_rows": int(previous), "rows": rows}]
+    )
 
 
 def _partition_outcome(
@@ -367,52 +429,136 @@ def _publish_staged(
     target: PublishTarget,
     partition: PartitionWindow | None,
     rows: int,
+    schema: pa.Schema,
+    typed: pd.DataFrame,
 ) -> None:
     """Swap the staged rows in, and log the publication, in one transaction: all or nothing."""
-    schema, _ = target.table
     table = qualified_name(target.table)
     stage = quote_identifier(_STAGE)
-    log = qualified_name(PUBLICATIONS_TABLE)
     projection = _published_projection(target.contract)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {log} (product VARCHAR, table_name VARCHAR, version VARCHAR, "
-            "partition_key VARCHAR, row_count BIGINT, columns VARCHAR, published_at TIMESTAMP, "
-            "access VARCHAR, owners VARCHAR, allowed_consumers VARCHAR, max_lag_seconds DOUBLE)"
-        )
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
+        log = _ensure_log(con)
         if partition is None or not target.partition_column:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
-            col = quote_identifier(target.partition_column)
+            if table_exists_in(con, target.table):
+                _evolve_partitioned_table(con, target)
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} AS SELECT {projection} FROM {stage} LIMIT 0"
             )
             con.execute(
-                f"DELETE FROM {table} WHERE {col} >= ? AND {col} < ?",
-                [partition.start.replace(tzinfo=None), partition.end.replace(tzinfo=None)],
+                f"DELETE FROM {table} WHERE {_window_predicate(target.partition_column, partition)}"
             )
             con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
         columns = con.execute(f"DESCRIBE {stage}").fetchall()
-        con.execute(
-            f"INSERT INTO {log} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                target.product,
-                f"{target.table[0]}.{target.table[1]}",
-                target.version,
-                partition.label if partition else None,
-                rows,
-                json.dumps([[c[0], c[1]] for c in columns]),
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                target.access,
-                json.dumps(list(target.owners)),
-                json.dumps(list(target.allowed_consumers)),
-                target.max_lag_seconds,
-            ],
-        )
+        dtypes = {str(name): str(typed[name].dtype) for name in schema.names}
+        values = {
+            "product": target.product,
+            "table_name": f"{target.table[0]}.{target.table[1]}",
+            "version": target.version,
+            "partition_key": partition.label if partition else None,
+            "row_count": rows,
+            "columns": json.dumps([[c[0], c[1]] for c in columns]),
+            "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "access": target.access,
+            "owners": json.dumps(list(target.owners)),
+            "allowed_consumers": json.dumps(list(target.allowed_consumers)),
+            "max_lag_seconds": target.max_lag_seconds,
+            "arrow_schema": base64.b64encode(
+                schema.remove_metadata().serialize().to_pybytes()
+            ).decode(),
+            "pandas_dtypes": json.dumps(dtypes),
+        }
+        names = ", ".join(quote_identifier(n) for n in values)
+        placeholders = ", ".join("?" for _ in values)
+        con.execute(f"INSERT INTO {log} ({names}) VALUES ({placeholders})", list(values.values()))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
+    """The publication log, created or given the columns newer versions of dagmesh record."""
+    log = qualified_name(PUBLICATIONS_TABLE)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
+    definition = ", ".join(f"{name} {type_}" for name, type_ in _LOG_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {log} ({definition})")
+    for name, type_ in _LOG_COLUMNS:
+        con.execute(f"ALTER TABLE {log} ADD COLUMN IF NOT EXISTS {name} {type_}")
+    return log
+
+
+def _evolve_partitioned_table(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> None:
+    """Bring a partitioned table to the staged columns before a partition is written: columns the
+    contract added are added (NULL in the other partitions); a removed or retyped column is a breaking
+    change, refused unless the major version was bumped, which starts a new table and keeps the old
+    one beside it as `<table>__v<major>` (nothing is deleted)."""
+    table = qualified_name(target.table)
+    published = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    staged = {
+        r[0]: r[1]
+        for r in con.execute(
+            f"DESCRIBE SELECT {_published_projection(target.contract)} FROM {quote_identifier(_STAGE)}"
+        ).fetchall()
+    }
+    removed = [name for name in published if name not in staged]
+    retyped = [
+        f"{name} {published[name]} -> {type_}"
+        for name, type_ in staged.items()
+        if name in published and published[name] != type_
+    ]
+    if removed or retyped:
+        previous = _latest_version(con, target.table)
+        if _major(target.version) > _major(previous):
+            archive = f"{target.table[1]}__v{_major(previous)}"
+            con.execute(f"ALTER TABLE {table} RENAME TO {quote_identifier(archive)}")
+            return
+        changes = [f"column {name} removed" for name in removed] + retyped
+        raise DagmeshError(
+            f"{target.product} (owners: {', '.join(target.owners) or 'no owner declared'}): breaking "
+            f"change against the published table without a major version bump: {'; '.join(changes)}. "
+            f"Published version {previous or 'unknown'}, declared {target.version or 'unknown'}. Bump "
+            "the major version (`dagmesh check` lists the consumers to tell) or keep the column "
+            "compatible. Nothing was published."
+        )
+    for name, type_ in staged.items():
+        if name not in published:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {type_}")
+
+
+def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> str:
+    row = con.execute(
+        f"SELECT version FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
+        "ORDER BY published_at DESC LIMIT 1",
+        [f"{table[0]}.{table[1]}"],
+    ).fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
+def _major(version: str) -> int:
+    head = version.split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _published_types(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str]
+) -> tuple[pa.Schema, dict[str, str]] | None:
+    """The Arrow schema and pandas dtypes `table` was last published with, when the log has them."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return None
+    log = qualified_name(PUBLICATIONS_TABLE)
+    known = {r[0] for r in con.execute(f"DESCRIBE {log}").fetchall()}
+    if "arrow_schema" not in known:
+        return None
+    row = con.execute(
+        f"SELECT arrow_schema, pandas_dtypes FROM {log} WHERE table_name = ? "
+        "ORDER BY published_at DESC LIMIT 1",
+        [f"{table[0]}.{table[1]}"],
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(row[0])))
+    return schema, json.loads(row[1] or "{}")
