@@ -259,7 +259,7 @@ def test_asset_column_schema_matches_the_contract(defs: dg.Definitions) -> None:
             False,
             ["isin(allowed_values=['DHL', 'UPS'])", "str_length(min_value=3, max_value=3)"],
         ),
-        ("shipped_at", "TIMESTAMP", False, False, []),
+        ("shipped_at", "TIMESTAMP_NS", False, False, []),
     ]
     assert [c.description for c in schema.columns] == [
         "Shipment id.",

@@ -1,8 +1,8 @@
 """The contract-to-SQL compiler agrees with pandera: same verdict and same failing-row count per check.
 
 Hypothesis generates small frames (nullable ints, floats with infinities, short strings from a tiny
-alphabet, nulls everywhere); each is staged into DuckDB the way the warehouse stages it (typed to the
-contract with TRY_CAST) and audited by `audit_staged_table`, and validated lazily by pandera.
+alphabet, nulls everywhere); each is staged into DuckDB the way the warehouse stages it (typed by pandera,
+exact Arrow types) and audited by `audit_staged_table`, and validated lazily by pandera.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +21,7 @@ from pandera.typing import Series
 
 from dagmesh.audit import AuditResult, audit_staged_table, compile_column
 from dagmesh.contract import Contract, read_contract
-from dagmesh.sql import quote_identifier
+from dagmesh.frame_types import typed_arrow
 
 ALPHABET = "abé"
 # pandera's own failure-case formatting warns about a pandas deprecation: not ours to fix.
@@ -89,15 +88,12 @@ def make_frame(data: list[tuple[Any, ...]]) -> pd.DataFrame:
 
 
 def duckdb_audit(frame: pd.DataFrame, contract: Contract) -> AuditResult:
-    """Stage `frame` as the warehouse does (Arrow in, TRY_CAST to the contract's types) and audit it."""
+    """Stage `frame` as the warehouse does (pandera types it, exact Arrow in) and audit it."""
+    typed, arrow, failures = typed_arrow(contract, frame)
+    assert arrow is not None, failures
     with duckdb.connect() as con:
-        con.register("incoming", pyarrow.Table.from_pandas(frame, preserve_index=False))
-        casts = ", ".join(
-            f"TRY_CAST({quote_identifier(c.name)} AS {c.duckdb_type}) AS {quote_identifier(c.name)}"
-            for c in contract.columns
-        )
-        con.execute(f"CREATE TEMP TABLE staged AS SELECT {casts} FROM incoming")
-        return audit_staged_table(con, "staged", contract, frame)
+        con.register("staged", arrow)
+        return audit_staged_table(con, "staged", contract, typed)
 
 
 Key = tuple[str | None, Any]  # (column, check number | "not_nullable" | "field_uniqueness" | ...)

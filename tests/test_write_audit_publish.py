@@ -39,7 +39,7 @@ LEDGER_COLUMNS = [
     ("entry_id", "BIGINT"),
     ("amount", "DOUBLE"),
     ("account", "VARCHAR"),
-    ("booked_at", "TIMESTAMP"),
+    ("booked_at", "TIMESTAMP_NS"),
 ]
 
 
@@ -225,7 +225,7 @@ def test_columns_are_matched_by_name_not_position(mesh_settings, run, read_table
 def test_empty_frame_publishes_an_empty_table_with_the_contract_types(
     mesh_settings, run, warehouse_path
 ):
-    empty = pd.DataFrame({name: [] for name, _ in reversed(LEDGER_COLUMNS)})
+    empty = GOOD.iloc[:0][[name for name, _ in reversed(LEDGER_COLUMNS)]]
     defs = single_product_domain(mesh_settings, empty)
 
     result = run(defs)
@@ -297,16 +297,18 @@ def test_same_product_name_in_two_domains_lands_in_each_domains_schema(
 
 
 @pytest.mark.parametrize(
-    ("entry_ids", "bad_value"),
+    ("entry_ids", "failing", "sample"),
     [
-        (pd.Series([1, "two", 3], dtype=object), "two"),  # a str among ints: an object column
-        (pd.Series(["1", "two", "3"], dtype=object), "two"),  # ints spelled as strings
-        (pd.Series([1.0, 2.5, 3.0]), 2.5),  # a fraction would otherwise be rounded to 2 or 3
+        # a str among ints: an object column; pandera names the value that is no int
+        (pd.Series([1, "two", 3], dtype=object), 1, {"entry_id": "two"}),
+        (pd.Series(["1", "two", "3"], dtype=object), 1, {"entry_id": "two"}),  # ints as strings
+        # a float column is not an int column under coerce=False, fractions or not (pandera's rule)
+        (pd.Series([1.0, 2.5, 3.0]), 3, {"entry_id (dtype of the column)": "float64"}),
     ],
     ids=["mixed-object", "strings", "fraction"],
 )
 def test_mistyped_value_fails_the_dtype_check(
-    mesh_settings, instance, run, table_exists, failure, entry_ids, bad_value
+    mesh_settings, instance, run, table_exists, failure, entry_ids, failing, sample
 ):
     frame = GOOD.assign(entry_id=entry_ids)
     defs = single_product_domain(mesh_settings, frame)
@@ -315,12 +317,12 @@ def test_mistyped_value_fails_the_dtype_check(
 
     assert result.success is False
     text = failure(result)
-    assert "column 'entry_id': dtype(int64) failed for 1 row(s)" in text
-    assert f"e.g. {{'entry_id': {bad_value!r}}}" in text
+    assert f"column 'entry_id': dtype(int64) failed for {failing} row(s)" in text
+    assert f"e.g. {sample!r}" in text
     assert "testdom/ledger" in text and OWNER in text
     metadata = user_failure_metadata(result)
     dtype = metadata["failed: entry_id dtype(int64)"].value
-    assert dtype == {"failing_rows": 1, "samples": [{"entry_id": bad_value}]}
+    assert dtype == {"failing_rows": failing, "samples": [sample]}
 
     (evaluation,) = contract_evaluations(result, LEDGER)
     assert evaluation.passed is False

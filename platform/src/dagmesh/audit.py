@@ -217,10 +217,12 @@ def _string_check(check: ContractCheck, column: ContractColumn, col: str) -> tup
         return f"{function}({col}, ?)", [text]
     if name == "str_length":
         bounds = {k: v for k, v in s.items() if v is not None}
-        if not bounds or set(bounds) - {"min_value", "max_value"}:
+        if not bounds or set(bounds) - {"min_value", "max_value", "exact_value"}:
             raise _NoSqlForm
         if any(type(v) is not int for v in bounds.values()):
             raise _NoSqlForm
+        if "exact_value" in bounds:  # pandera ignores the range when an exact length is given
+            return f"length({col}) = ?", [bounds["exact_value"]]
         parts = []
         if "min_value" in bounds:
             parts.append(f"length({col}) >= ?")
@@ -277,7 +279,10 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
     compiled: list[CompiledCheck] = []
     leftover: list[ContractCheck] = []
     if not column.nullable:
-        compiled.append(CompiledCheck(column.name, "not_nullable", f"{col} IS NULL"))
+        # Deliberately stricter than pandera, which lets a masked Float64's NaN (0/0) through a
+        # non-nullable column: a NaN there is a missing number all the same (docs/contracts.md).
+        missing = f"{col} IS NULL OR isnan({col})" if _can_hold_nan(column) else f"{col} IS NULL"
+        compiled.append(CompiledCheck(column.name, "not_nullable", missing))
     for check in column.checks:
         try:
             sql, params = _passing_predicate(check, column, col)

@@ -92,10 +92,12 @@ def _type_outcomes(cases: pd.DataFrame, frame: pd.DataFrame) -> list[CheckOutcom
         index = group["index"].dropna()
         failing = index.nunique() if len(index) else len(frame)
         samples = [{str(column): _plain(v)} for v in group["failure_case"].head(SAMPLE_ROWS)]
+        if not len(index):  # the whole column has the wrong dtype: say which
+            samples = [{f"{column} (dtype of the column)": _plain(v)} for v in group["failure_case"]]
         outcomes.append(
             CheckOutcome(
                 None if pd.isna(column) else str(column),
-                str(check),
+                str(check).replace("'", ""),  # dtype('int64') -> dtype(int64)
                 max(int(failing), 1),
                 "pandera",
                 samples,

@@ -22,8 +22,15 @@ ROW_GROUP = 122_880  # DuckDB's rows per row group: a smaller table gains nothin
 
 def row_ranges(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[tuple[int, int]], int]:
     """Contiguous `[start, end)` rowid ranges covering `name`, one per thread, and its row count; no
-    ranges (read in one query) for a small table or a view, which has no rowid."""
+    ranges (read in one query) for a small table, a view (no rowid), or a table with a column named
+    `rowid`."""
     threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    try:
+        columns = {str(row[0]).lower() for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    except duckdb.Error:
+        return [], 0
+    if "rowid" in columns:  # a column of that name hides DuckDB's row id: read in one query
+        return [], 0
     try:
         low, high, rows = con.execute(
             f"SELECT MIN(rowid), MAX(rowid), COUNT(*) FROM {name}"

@@ -1,73 +1,52 @@
 """A product's contract as an Open Data Contract Standard (ODCS) v3 document, and back to pandera.
 
 The document is what the registry stores and `dagmesh export` writes. Everything a consumer may rely on is
-in it: columns with their DuckDB type, nullability, uniqueness, PII classification and every pandera check
-(as a `custom` quality rule of engine `pandera`, carrying the check's name and statistics so it can be
-rebuilt exactly), table-level uniqueness (the ODCS `duplicateValues` library rule), access level,
-allowed consumers and the freshness SLO.
+in it: columns with their exact DuckDB type, nullability, uniqueness, PII classification and every pandera
+check (as a `custom` quality rule of engine `pandera`, carrying the check's name, whether it is one of
+pandera's built-ins, its statistics, and for a custom check the fingerprint of its body, so the registry
+sees any change), table-level uniqueness (the ODCS `duplicateValues` library rule), access level, allowed
+consumers and the freshness SLO.
+
+A masked PII column publishes hashes or a redaction marker, so its `quality` and `unique` are what holds
+for the values as published; the checks audited on the values before masking are listed apart, in its
+`auditedBeforeMasking` custom property. A contract with a masked column publishes no table checks (they
+may read masked values): the table's `auditedBeforeMasking` custom property lists them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 from pydantic import ValidationError
 
-from dagmesh.contract import ContractCheck, ContractColumn
+from dagmesh.contract import Contract, ContractCheck, ContractColumn
 from dagmesh.errors import DagmeshError
 from dagmesh.product import DataProduct
+from dagmesh.storage_types import UnsupportedTypeError, arrow_type, duckdb_type
 from dagmesh.warehouse import table_for_key
 
 ODCS_API_VERSION = "v3.2.0"
 PANDERA_ENGINE = "pandera"
+AUDITED = "auditedBeforeMasking"
 
-# DuckDB storage type -> ODCS logical type.
-LOGICAL_TYPES: dict[str, str] = {
-    "TINYINT": "integer",
-    "SMALLINT": "integer",
-    "INTEGER": "integer",
-    "BIGINT": "integer",
-    "HUGEINT": "integer",
-    "UTINYINT": "integer",
-    "USMALLINT": "integer",
-    "UINTEGER": "integer",
-    "UBIGINT": "integer",
-    "FLOAT": "number",
-    "DOUBLE": "number",
-    "VARCHAR": "string",
-    "BOOLEAN": "boolean",
-    "TIMESTAMP": "timestamp",
-    "DATE": "date",
-}
-# When a document does not say which pandas dtype a column had (a contract written elsewhere).
-DEFAULT_PANDERA_TYPES: dict[str, str] = {
-    "TINYINT": "int8",
-    "SMALLINT": "int16",
-    "INTEGER": "int32",
-    "BIGINT": "int64",
-    "UTINYINT": "uint8",
-    "USMALLINT": "uint16",
-    "UINTEGER": "uint32",
-    "UBIGINT": "uint64",
-    "FLOAT": "float32",
-    "DOUBLE": "float64",
-    "VARCHAR": "str",
-    "BOOLEAN": "bool",
-    "TIMESTAMP": "datetime64[ns]",
-    "DATE": "date",
-}
+# When a document gives only a logical type (a contract written elsewhere): the pandas dtype it gets.
 LOGICAL_DEFAULTS: dict[str, str] = {
     "integer": "int64",
     "number": "float64",
