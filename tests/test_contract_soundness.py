@@ -341,7 +341,7 @@ def test_an_added_column_migrates_the_partitioned_table(warehouse):
 def test_a_breaking_change_needs_a_major_version(warehouse):
     warehouse.publish(target(Events, partition_column="day"), events([1], 1), window(1))
     retyped = events(["a"], 2)
-    with pytest.raises(DagmeshError, match="breaking change .* without a major version bump"):
+    with pytest.raises(DagmeshError, match=r"breaking change .* without a major version bump"):
         warehouse.publish(
             target(EventsRetyped, partition_column="day", version="1.1.0"), retyped, window(2)
         )

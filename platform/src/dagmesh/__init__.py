@@ -16,6 +16,7 @@ from dagmesh.io_manager import MeshIOManager
 from dagmesh.product import SLO, DataProduct, ProductRef, data_product
 from dagmesh.settings import MeshSettings
 from dagmesh.sources import TpchSource
+from dagmesh.volume import Volume
 from dagmesh.warehouse import MeshWarehouse, WarehouseLockedError
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ProductDefinitionError",
     "ProductRef",
     "TpchSource",
+    "Volume",
     "WarehouseLockedError",
     "data_product",
     "declared_products",

@@ -39,6 +39,7 @@ def publish_target(product: DataProduct, domain: str) -> PublishTarget:
         access=product.access,
         allowed_consumers=tuple(product.allowed_consumers),
         max_lag_seconds=product.slo.max_lag.total_seconds(),
+        volume=product.volume,
     )
 
 
@@ -56,6 +57,7 @@ def product_metadata(product: DataProduct, domain: str) -> dict[str, Any]:
         ],
         "dagmesh/partition_column": product.partition_column or "",
         "dagmesh/allowed_consumers": list(product.allowed_consumers),
+        "dagmesh/volume": product.volume.describe(),
     }
 
 

@@ -93,7 +93,9 @@ def _type_outcomes(cases: pd.DataFrame, frame: pd.DataFrame) -> list[CheckOutcom
         failing = index.nunique() if len(index) else len(frame)
         samples = [{str(column): _plain(v)} for v in group["failure_case"].head(SAMPLE_ROWS)]
         if not len(index):  # the whole column has the wrong dtype: say which
-            samples = [{f"{column} (dtype of the column)": _plain(v)} for v in group["failure_case"]]
+            samples = [
+                {f"{column} (dtype of the column)": _plain(v)} for v in group["failure_case"]
+            ]
         outcomes.append(
             CheckOutcome(
                 None if pd.isna(column) else str(column),

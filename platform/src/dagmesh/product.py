@@ -17,6 +17,7 @@ import dagster as dg
 
 from dagmesh.contract import Contract, ContractDefinitionError, read_contract
 from dagmesh.errors import ProductDefinitionError
+from dagmesh.volume import Volume
 
 Access = Literal["public", "internal", "private"]
 ACCESS_LEVELS: tuple[str, ...] = ("public", "internal", "private")
@@ -117,6 +118,9 @@ class DataProduct:
     # After a major bump, the previous major stays published (and its consumers are warned) until then.
     deprecation_date: date | None = None
     expectations: tuple[Any, ...] = ()  # great-expectations Expectation objects, run as a check
+    volume: Volume = field(
+        default_factory=Volume
+    )  # how far the row count may fall between publishes
 
     def key(self, domain: str) -> dg.AssetKey:
         return dg.AssetKey([domain, self.name])
@@ -170,6 +174,7 @@ def data_product(
     name: str | None = None,
     deprecation_date: date | None = None,
     expectations: Iterable[Any] | Callable[[], Iterable[Any]] = (),
+    volume: Volume | None = None,
 ) -> Callable[[Callable[..., Any]], DataProduct]:
     """Declare a data product: a function returning a pandas DataFrame that honours `contract`.
 
@@ -177,6 +182,7 @@ def data_product(
     Dagster's execution context; any other parameter receives the domain resource of that name.
     Inputs may pin the producer's contract major (`"sales/orders@1"`). After a major version bump,
     `deprecation_date` is the day until which the previous major stays published for its consumers.
+    `volume` bounds how far the row count may fall between publishes (default: never to 0 over data).
     """
 
     def decorate(fn: Callable[..., Any]) -> DataProduct:
@@ -208,6 +214,8 @@ def data_product(
             not isinstance(deprecation_date, date) or isinstance(deprecation_date, datetime)
         ):
             raise _problem(product, "deprecation_date must be a datetime.date")
+        if volume is not None and not isinstance(volume, Volume):
+            raise _problem(product, "volume must be dagmesh.Volume(max_drop=..., allow_empty=...)")
         if schedule and automation_condition is not None:
             raise _problem(product, "choose a cron schedule or an automation condition, not both")
         if (partitions_def is None) != (partition_column is None):
@@ -242,6 +250,7 @@ def data_product(
             wants_context=CONTEXT_PARAM in params,
             deprecation_date=deprecation_date,
             expectations=tuple(expectations() if callable(expectations) else expectations),
+            volume=volume or Volume(),
         )
 
     return decorate

@@ -121,21 +121,63 @@ def table_object(doc: Mapping[str, Any]) -> dict[str, Any]:
     return objects[0]
 
 
-def column_checks(prop: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The pandera checks (name, statistics) a property's quality rules carry."""
+def quality_rules(
+    element: Mapping[str, Any], *, as_produced: bool = False
+) -> list[Mapping[str, Any]]:
+    """A column's or the table's quality rules: as published, or `as_produced`, the rules audited on the
+    values before masking (the `auditedBeforeMasking` custom property; the published rules when nothing
+    is masked, or in a document written before dagmesh listed them apart)."""
+    rules = element.get("quality")
+    audited = custom_property(element, AUDITED)
+    if as_produced and isinstance(audited, Mapping):
+        rules = audited.get("quality")
+    return [rule for rule in rules or [] if isinstance(rule, Mapping)]
+
+
+def produced_unique(prop: Mapping[str, Any]) -> bool:
+    """Whether a column's values are unique as produced (a redacted column's published ones are not)."""
+    audited = custom_property(prop, AUDITED)
+    if isinstance(audited, Mapping) and "unique" in audited:
+        return bool(audited["unique"])
+    return bool(prop.get("unique", False))
+
+
+def pandera_rules(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The pandera checks among `rules`, each as `{check, builtin, statistics, fingerprint}`.
+
+    A document written before dagmesh recorded `builtin` names a built-in by pandera's name and gives
+    no fingerprint; anything else is custom.
+    """
     found = []
-    for rule in prop.get("quality") or []:
-        if rule.get("type") == "custom" and rule.get("engine") == PANDERA_ENGINE:
-            implementation = rule.get("implementation") or {}
-            if isinstance(implementation, Mapping):
-                found.append(
-                    (str(implementation.get("check")), dict(implementation.get("statistics") or {}))
-                )
+    for rule in rules:
+        if rule.get("type") != "custom" or rule.get("engine") != PANDERA_ENGINE:
+            continue
+        implementation = rule.get("implementation") or {}
+        if not isinstance(implementation, Mapping):
+            continue
+        name = str(implementation.get("check"))
+        fingerprint = implementation.get("fingerprint")
+        builtin = implementation.get("builtin")
+        if builtin is None:
+            builtin = fingerprint is None and pa.Check.is_builtin_check(name)
+        found.append(
+            {
+                "check": name,
+                "builtin": bool(builtin),
+                "statistics": dict(implementation.get("statistics") or {}),
+                "fingerprint": str(fingerprint) if fingerprint else None,
+            }
+        )
     return found
 
 
-def unique_together(table: Mapping[str, Any]) -> tuple[str, ...]:
-    for rule in table.get("quality") or []:
+def column_checks(prop: Mapping[str, Any], *, as_produced: bool = False) -> list[dict[str, Any]]:
+    """The pandera checks of a column (see `pandera_rules`), as published or as produced."""
+    return pandera_rules(quality_rules(prop, as_produced=as_produced))
+
+
+def unique_together(table: Mapping[str, Any], *, as_produced: bool = False) -> tuple[str, ...]:
+    for rule in quality_rules(table, as_produced=as_produced):
         if rule.get("metric") == "duplicateValues" and rule.get("mustBe") == 0:
             columns = (rule.get("arguments") or {}).get("properties") or []
             if columns:
@@ -151,26 +193,159 @@ def freshness_seconds(doc: Mapping[str, Any]) -> float | None:
     return None
 
 
-def contract_column(
-    prop: Mapping[str, Any], checks: list[tuple[str, dict[str, Any]]]
-) -> ContractColumn:
-    """A property as the platform's `ContractColumn`, so `dagmesh.audit` can compile its checks to SQL."""
-    physical = str(prop.get("physicalType") or "").upper()
-    logical = str(prop.get("logicalType") or LOGICAL_TYPES.get(physical, ""))
-    return ContractColumn(
-        name=str(prop["name"]),
-        pandera_dtype=str(
-            custom_property(prop, "panderaDtype") or DEFAULT_PANDERA_TYPES.get(physical, "")
-        ),
-        duckdb_type=physical,
-        nullable=not prop.get("required", False),
-        unique=bool(prop.get("unique", False)),
-        description=prop.get("description"),
-        checks=tuple(
-            ContractCheck(str(prop["name"]), name, _revive(stats, logical))
-            for name, stats in checks
-        ),
+# -- types --------------------------------------------------------------------------------------------
+
+_TYPES_LOCK = threading.Lock()
+_TYPES = duckdb.connect()
+
+
+@cache
+def _parsed_storage_type(physical: str) -> tuple[str, pyarrow.DataType]:
+    """DuckDB's own spelling of column type `physical`, and the Arrow type DuckDB gives it. DuckDB parses
+    the name first, so nothing a document says runs as SQL."""
+    with _TYPES_LOCK:
+        try:
+            name = str(_TYPES.type(physical))
+            result = _TYPES.execute(f"SELECT CAST(NULL AS {name}) AS c").arrow()
+        except duckdb.Error as error:
+            raise ContractDocumentError(
+                f"{physical!r} is not a DuckDB column type: {error}"
+            ) from error
+    return name, result.schema.field(0).type
+
+
+def storage_type(physical: str) -> str:
+    """`physical` as DuckDB spells it (`DECIMAL(15, 2)` is `DECIMAL(15,2)`, `int8` is `BIGINT`), or
+    upper-cased when DuckDB does not know the type."""
+    try:
+        return _parsed_storage_type(physical.strip())[0]
+    except ContractDocumentError:
+        return physical.strip().upper()
+
+
+def storage_arrow_type(physical: str) -> pyarrow.DataType:
+    """The Arrow type DuckDB stores DuckDB column type `physical` as (`ContractDocumentError` if none)."""
+    return _parsed_storage_type(physical.strip())[1]
+
+
+def logical_type(arrow: pyarrow.DataType) -> str:
+    """The ODCS logical type of a column stored as `arrow`: its type's family."""
+    t = pyarrow.types
+    if t.is_integer(arrow):
+        return "integer"
+    if t.is_floating(arrow) or t.is_decimal(arrow):
+        return "number"
+    if t.is_boolean(arrow):
+        return "boolean"
+    if t.is_date(arrow):
+        return "date"
+    if t.is_timestamp(arrow):
+        return "timestamp"
+    if t.is_list(arrow) or t.is_large_list(arrow) or t.is_fixed_size_list(arrow):
+        return "array"
+    if t.is_struct(arrow):
+        return "object"
+    return "string"
+
+
+def _aligned(storage: pyarrow.DataType, declared: str) -> pyarrow.DataType:
+    """DuckDB's Arrow type for a column, with what a DuckDB type name does not carry taken from the pandas
+    dtype the document declares: list items named as pyarrow names them, the time zone, large strings."""
+    t = pyarrow.types
+    if t.is_list(storage):
+        return pyarrow.list_(_aligned(storage.value_type, declared))
+    if t.is_struct(storage):
+        fields = [storage.field(i) for i in range(storage.num_fields)]
+        return pyarrow.struct(
+            [pyarrow.field(f.name, _aligned(f.type, declared), f.nullable) for f in fields]
+        )
+    if t.is_timestamp(storage) and storage.tz is not None:
+        zone = re.search(r"tz=([^,\]\)>\s]+)", declared)
+        return pyarrow.timestamp(storage.unit, tz=zone.group(1) if zone else "UTC")
+    if t.is_string(storage) and "large_string" in declared:
+        return pyarrow.large_string()
+    return storage
+
+
+def _natural_dtypes(storage: pyarrow.DataType) -> list[Any]:
+    """The pandas dtypes a column stored as `storage` most naturally has: numpy's, `str`, `date`, pandas'
+    datetimes, and last the Arrow dtype itself (which always stores as `storage`)."""
+    t = pyarrow.types
+    found: list[Any] = []
+    if t.is_integer(storage) or t.is_floating(storage) or t.is_boolean(storage):
+        found.append(str(np.dtype(storage.to_pandas_dtype())))
+    elif t.is_string(storage):
+        found.append("str")
+    elif t.is_date32(storage):
+        found.append("date")
+    elif t.is_timestamp(storage):
+        found.append(pd.DatetimeTZDtype("ns", "UTC") if storage.tz else "datetime64[ns]")
+    found.append(pd.ArrowDtype(storage))
+    return found
+
+
+def column_dtype(prop: Mapping[str, Any]) -> tuple[Any, pyarrow.DataType]:
+    """A document column's pandas dtype (as pandera's engine has it) and the Arrow type it stores as.
+
+    The declared `panderaDtype` wins when pandera reads it. Arrow dtypes with parameters (decimals, lists,
+    structs, zoned timestamps: pandas cannot read them back from their names) are rebuilt from the DuckDB
+    `physicalType`. A document without `panderaDtype` (written elsewhere) gets the most natural pandas
+    dtype that stores exactly as its `physicalType`, or its `logicalType`'s default.
+    """
+    declared = custom_property(prop, "panderaDtype")
+    declared = str(declared) if declared else None
+    physical = str(prop.get("physicalType") or "").strip()
+    logical = prop.get("logicalType")
+    storage = None
+    if physical:
+        try:
+            storage = storage_arrow_type(physical)
+        except ContractDocumentError:
+            storage = None
+    candidates: list[Any] = []
+    if declared:
+        candidates.append(declared)
+        if storage is not None:
+            candidates.append(pd.ArrowDtype(_aligned(storage, declared)))
+    if storage is not None:
+        candidates += _natural_dtypes(storage)
+    if logical in LOGICAL_DEFAULTS:
+        candidates.append(LOGICAL_DEFAULTS[str(logical)])
+    for candidate in candidates:
+        try:
+            dtype = pandas_engine.Engine.dtype(candidate)
+            arrow = arrow_type(dtype)
+        except (
+            TypeError,
+            ValueError,
+            NotImplementedError,
+            UnsupportedTypeError,
+            pyarrow.ArrowException,
+        ):
+            continue
+        if candidate is declared or storage is None or duckdb_type(arrow) == duckdb_type(storage):
+            return dtype, arrow
+    raise ContractDocumentError(
+        f"column {prop.get('name')!r} has type {declared or physical or logical!r}, which dagmesh "
+        "cannot map to a pandas dtype it stores exactly"
     )
+
+
+# -- statistics ---------------------------------------------------------------------------------------
+
+_REGEX_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _pattern_text(pattern: re.Pattern) -> str:
+    """A compiled regex as text that compiles to the same regex: its flags written inline."""
+    if not isinstance(pattern.pattern, str):
+        return str(pattern.pattern)
+    extra = pattern.flags & ~re.compile(pattern.pattern).flags
+    letters = "".join(letter for flag, letter in _REGEX_FLAGS if extra & flag)
+    if extra & re.ASCII:
+        letters += "a"
+    return f"(?{letters}){pattern.pattern}" if letters else pattern.pattern
 
 
 def _plain(value: Any) -> Any:
@@ -180,7 +355,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, re.Pattern):
-        return value.pattern
+        return _pattern_text(value)
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (set, frozenset)):
@@ -189,25 +366,85 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    return str(value)
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", str(value))  # no memory address: the file stays stable
 
 
-def _revive(statistics: Mapping[str, Any], logical_type: str) -> dict[str, Any]:
-    """Statistics read back: ISO strings on a date/timestamp column become timestamps again."""
-    if logical_type not in ("timestamp", "date"):
+def _revive(statistics: Mapping[str, Any], arrow: pyarrow.DataType) -> dict[str, Any]:
+    """Statistics read back: on a column stored as a date, timestamp or decimal, the ISO or decimal
+    strings the document holds become dates, timestamps or Decimals again."""
+    t = pyarrow.types
+    if not (t.is_date(arrow) or t.is_timestamp(arrow) or t.is_decimal(arrow)):
         return dict(statistics)
 
     def convert(value: Any) -> Any:
         if isinstance(value, list):
             return [convert(v) for v in value]
-        if isinstance(value, str):
-            try:
-                return pd.Timestamp(value)
-            except ValueError:
+        if not isinstance(value, str):
+            return value
+        try:
+            if t.is_decimal(arrow):
+                return Decimal(value)
+            if not _ISO_DATE.match(value):
                 return value
-        return value
+            if t.is_date(arrow) and _ISO_DATE.fullmatch(value):
+                return dt.date.fromisoformat(value)
+            return pd.Timestamp(value)
+        except (ValueError, InvalidOperation):
+            return value
 
     return {k: convert(v) if k in _VALUE_KEYS else v for k, v in statistics.items()}
+
+
+def _builtin_check(name: str, statistics: Mapping[str, Any]) -> pa.Check | None:
+    """pandera's built-in check `name` with these statistics (they are its arguments), or None."""
+    if not pa.Check.is_builtin_check(name):
+        return None
+    try:
+        return getattr(pa.Check, name)(**statistics)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def contract_checks(
+    column: str | None, rules: Sequence[Mapping[str, Any]], arrow: pyarrow.DataType | None
+) -> tuple[ContractCheck, ...]:
+    """`pandera_rules` as `ContractCheck`s: typed statistics, and for a built-in the pandera check, so
+    `dagmesh.audit` can compile it to SQL. Custom checks have no body here, only their fingerprint."""
+    checks = []
+    for rule in rules:
+        statistics = _revive(rule["statistics"], arrow) if arrow is not None else rule["statistics"]
+        checks.append(
+            ContractCheck(
+                column,
+                rule["check"],
+                statistics,
+                _builtin_check(rule["check"], statistics) if rule["builtin"] else None,
+                builtin=rule["builtin"],
+                fingerprint=rule["fingerprint"],
+            )
+        )
+    return tuple(checks)
+
+
+def contract_column(prop: Mapping[str, Any], *, as_produced: bool = False) -> ContractColumn:
+    """A property as the platform's `ContractColumn`, so `dagmesh.audit` can compile its checks to SQL:
+    with its checks and uniqueness as published, or `as_produced` (audited before masking)."""
+    dtype, arrow = column_dtype(prop)
+    name = str(prop["name"])
+    physical = str(prop.get("physicalType") or "").strip()
+    mask = custom_property(prop, "mask")
+    return ContractColumn(
+        name=name,
+        pandera_dtype=str(custom_property(prop, "panderaDtype") or dtype),
+        duckdb_type=storage_type(physical) if physical else duckdb_type(arrow),
+        nullable=not prop.get("required", False),
+        unique=produced_unique(prop) if as_produced else bool(prop.get("unique", False)),
+        description=prop.get("description"),
+        checks=contract_checks(name, column_checks(prop, as_produced=as_produced), arrow),
+        pii=prop.get("classification") == "pii",
+        mask=str(mask) if mask else None,
+        arrow_type=arrow,
+    )
 
 
 def _human_seconds(seconds: float) -> tuple[int | float, str]:
@@ -218,22 +455,55 @@ def _human_seconds(seconds: float) -> tuple[int | float, str]:
 
 
 def _quality(check: ContractCheck) -> dict[str, Any]:
+    implementation: dict[str, Any] = {
+        "check": check.name,
+        "builtin": check.builtin,
+        "statistics": _plain(check.statistics),
+    }
+    if check.fingerprint:
+        implementation["fingerprint"] = check.fingerprint
     return {
         "name": check.name,
         "description": check.label,
         "type": "custom",
         "engine": PANDERA_ENGINE,
-        "implementation": {"check": check.name, "statistics": _plain(check.statistics)},
+        "implementation": implementation,
     }
 
 
-def _property(column: ContractColumn, partition_column: str | None) -> dict[str, Any]:
+def _unique_rule(columns: Sequence[str]) -> dict[str, Any]:
+    return {
+        "name": "unique_together",
+        "description": f"unique({', '.join(columns)})",
+        "type": "library",
+        "metric": "duplicateValues",
+        "mustBe": 0,
+        "arguments": {"properties": list(columns)},
+    }
+
+
+def _published_checks(column: ContractColumn, published: pa.DataFrameSchema) -> list[ContractCheck]:
+    """What holds for consumers on a column's values as published: the contract's own checks, or for a
+    masked column the checks `Contract.published_schema` gives it (pandera built-ins)."""
+    if not column.mask:
+        return list(column.checks)
+    return [
+        ContractCheck(
+            column.name, str(check.name), dict(check.statistics or {}), check, builtin=True
+        )
+        for check in published.columns[column.name].checks
+    ]
+
+
+def _property(
+    column: ContractColumn, partition_column: str | None, published: pa.DataFrameSchema
+) -> dict[str, Any]:
     prop: dict[str, Any] = {
         "name": column.name,
-        "logicalType": LOGICAL_TYPES[column.duckdb_type],
+        "logicalType": logical_type(column.arrow_type),
         "physicalType": column.duckdb_type,
         "required": not column.nullable,
-        "unique": column.unique,
+        "unique": column.published_unique,
     }
     if column.description:
         prop["description"] = column.description
@@ -242,35 +512,40 @@ def _property(column: ContractColumn, partition_column: str | None) -> dict[str,
     if column.name == partition_column:
         prop["partitioned"] = True
         prop["partitionKeyPosition"] = 1
-    custom = [{"property": "panderaDtype", "value": column.pandera_dtype}]
+    custom: list[dict[str, Any]] = [{"property": "panderaDtype", "value": column.pandera_dtype}]
     if column.mask:
         custom.append({"property": "mask", "value": column.mask})
+        audited = {"unique": column.unique, "quality": [_quality(c) for c in column.checks]}
+        custom.append({"property": AUDITED, "value": audited})
     prop["customProperties"] = custom
-    if column.checks:
-        prop["quality"] = [_quality(check) for check in column.checks]
+    checks = _published_checks(column, published)
+    if checks:
+        prop["quality"] = [_quality(check) for check in checks]
     return prop
 
 
 # -- code -> ODCS -------------------------------------------------------------------------------------
 
 
+def _table_properties(contract: Contract) -> list[dict[str, Any]]:
+    custom: list[dict[str, Any]] = [{"property": "panderaModel", "value": contract.name}]
+    if contract.masked:
+        audited = [_unique_rule(contract.unique_together)] if contract.unique_together else []
+        audited += [_quality(check) for check in contract.frame_checks]
+        custom.append({"property": AUDITED, "value": {"quality": audited}})
+    return custom
+
+
 def to_odcs(product: DataProduct, domain: str) -> dict[str, Any]:
     """The ODCS v3 document of `product` in `domain`: a plain dict, YAML-ready, valid for the standard."""
     contract = product.contract
     schema, table_name = table_for_key(product.key(domain).path)
+    published = contract.published_schema()
     quality: list[dict[str, Any]] = []
-    if contract.unique_together:
-        quality.append(
-            {
-                "name": "unique_together",
-                "description": f"unique({', '.join(contract.unique_together)})",
-                "type": "library",
-                "metric": "duplicateValues",
-                "mustBe": 0,
-                "arguments": {"properties": list(contract.unique_together)},
-            }
-        )
-    quality += [_quality(check) for check in contract.frame_checks]
+    if contract.published_unique_together:
+        quality.append(_unique_rule(contract.published_unique_together))
+    if not contract.masked:
+        quality += [_quality(check) for check in contract.frame_checks]
     table: dict[str, Any] = {
         "name": product.name,
         "physicalName": f"{schema}.{table_name}",
@@ -280,10 +555,12 @@ def to_odcs(product: DataProduct, domain: str) -> dict[str, Any]:
     }
     if contract.description:
         table["description"] = contract.description
-    table["properties"] = [_property(c, product.partition_column) for c in contract.columns]
+    table["properties"] = [
+        _property(c, product.partition_column, published) for c in contract.columns
+    ]
     if quality:
         table["quality"] = quality
-    table["customProperties"] = [{"property": "panderaModel", "value": contract.name}]
+    table["customProperties"] = _table_properties(contract)
 
     value, unit = _human_seconds(product.slo.max_lag.total_seconds())
     latency: dict[str, Any] = {
@@ -407,7 +684,9 @@ def from_odcs(source: Mapping[str, Any] | str | Path) -> type[pa.DataFrameModel]
 
     Checks written by dagmesh (engine `pandera`) are rebuilt exactly; ODCS-native constraints
     (`logicalTypeOptions` bounds and patterns, `enum`, `invalidValues`) become the equivalent pandera
-    checks. Custom (user-function) checks cannot be rebuilt from a document: they are skipped with a warning.
+    checks. Custom (user-function) checks cannot be rebuilt from a document, not even one named like a
+    built-in: they are skipped with a warning. A masked column gets the checks and uniqueness audited
+    before masking (the model is the producer's), and its mask.
     """
     doc = source if isinstance(source, Mapping) else load_odcs(source)
     validate_odcs(doc)
@@ -416,23 +695,15 @@ def from_odcs(source: Mapping[str, Any] | str | Path) -> type[pa.DataFrameModel]
     namespace: dict[str, Any] = {}
     for prop in table.get("properties") or []:
         name = str(prop["name"])
-        physical = str(prop.get("physicalType") or "").upper()
-        logical = str(prop.get("logicalType") or LOGICAL_TYPES.get(physical, "string"))
-        dtype = (
-            custom_property(prop, "panderaDtype")
-            or DEFAULT_PANDERA_TYPES.get(physical)
-            or LOGICAL_DEFAULTS.get(logical)
-        )
-        if dtype is None:
-            raise ContractDocumentError(
-                f"contract {doc.get('id')!r}: column {name!r} has type {physical or logical!r}, "
-                "which dagmesh cannot map to a pandas dtype"
-            )
-        dtype = "str" if dtype == "string" else dtype
-        annotations[name] = Series[pandas_engine.Engine.dtype(dtype)]  # type: ignore[misc]
+        try:
+            dtype, arrow = column_dtype(prop)
+        except ContractDocumentError as error:
+            raise ContractDocumentError(f"contract {doc.get('id')!r}: {error}") from None
+        annotations[name] = Series[dtype]  # type: ignore[valid-type]
         kwargs: dict[str, Any] = _native_checks(prop)
-        for check, statistics in column_checks(prop):
-            if check not in _FIELD_CHECKS:
+        for rule in column_checks(prop, as_produced=True):
+            check = rule["check"]
+            if not rule["builtin"] or check not in _FIELD_CHECKS:
                 warnings.warn(
                     f"contract {doc.get('id')!r}: check {check!r} on {name!r} is a custom function "
                     "and cannot be rebuilt from the document; it is left out",
@@ -440,7 +711,7 @@ def from_odcs(source: Mapping[str, Any] | str | Path) -> type[pa.DataFrameModel]
                 )
                 continue
             keyword, build = _FIELD_CHECKS[check]
-            kwargs[keyword] = build(_revive(statistics, logical))
+            kwargs[keyword] = build(_revive(rule["statistics"], arrow))
         metadata: dict[str, Any] = {}
         if prop.get("classification") == "pii":
             metadata["pii"] = True
@@ -448,22 +719,21 @@ def from_odcs(source: Mapping[str, Any] | str | Path) -> type[pa.DataFrameModel]
             metadata["mask"] = custom_property(prop, "mask")
         namespace[name] = pa.Field(
             nullable=not prop.get("required", False),
-            unique=bool(prop.get("unique", False)),
+            unique=produced_unique(prop),
             description=prop.get("description"),
             metadata=metadata or None,
             **kwargs,
         )
-    for rule in table.get("quality") or []:
-        if rule.get("type") == "custom" and rule.get("engine") == PANDERA_ENGINE:
-            warnings.warn(
-                f"contract {doc.get('id')!r}: table check {rule.get('name')!r} is a custom function "
-                "and cannot be rebuilt from the document; it is left out",
-                stacklevel=2,
-            )
+    for rule in pandera_rules(quality_rules(table, as_produced=True)):
+        warnings.warn(
+            f"contract {doc.get('id')!r}: table check {rule['check']!r} is a custom function "
+            "and cannot be rebuilt from the document; it is left out",
+            stacklevel=2,
+        )
     class_name = str(custom_property(table, "panderaModel") or _class_name(str(table.get("name"))))
     config_attrs: dict[str, Any] = {"name": class_name}
-    if unique_together(table):
-        config_attrs["unique"] = list(unique_together(table))
+    if unique_together(table, as_produced=True):
+        config_attrs["unique"] = list(unique_together(table, as_produced=True))
     namespace.update(
         {
             "__annotations__": annotations,
