@@ -538,6 +538,17 @@ def test_contracts_dagmesh_cannot_enforce_are_refused_at_load():
     class Anything(pa.DataFrameModel):
         a: Series[object]
 
-    for model, message in [(Indexed, "index"), (Warn, "only warns"), (Anything, "cannot store")]:
+    class UniqueList(pa.DataFrameModel):
+        tags: Series[pd.ArrowDtype] = pa.Field(
+            dtype_kwargs={"pyarrow_dtype": pyarrow.list_(pyarrow.int64())}, unique=True
+        )
+
+    cases = [
+        (Indexed, "index"),
+        (Warn, "only warns"),
+        (Anything, "cannot store"),
+        (UniqueList, "cannot be part of a uniqueness rule"),
+    ]
+    for model, message in cases:
         with pytest.raises(ContractDefinitionError, match=message):
             read_contract(model)

@@ -142,6 +142,14 @@ SAFE_FRAGMENTS = {
     "_duplicates_query(table, cols)",
     "key",
     "self.table",
+    # reviewed for issue 9: each is built from quote_identifier() names or DuckDB's own type names
+    "keyed",  # quote_identifier(_KEYED) or the staged table
+    "columns",  # quoted contract column names
+    "staged",  # quoted key columns, optionally sha256(...) of them
+    "kept",  # quoted key columns or NULL AS quoted name
+    "names",  # quoted publication-log column names
+    "definition",  # the publication log's constant column definitions
+    "type_",  # a constant log column type, or a type name DuckDB's DESCRIBE gave
 }
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|DELETE|CREATE|DROP|ALTER|UPDATE|FROM|WHERE)\b")
 

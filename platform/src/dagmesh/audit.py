@@ -116,7 +116,7 @@ def _bound(value: Any, column: ContractColumn) -> tuple[str, Any]:
     if kind == "int" and type(value) is int:
         limits = np.iinfo(column.arrow_type.to_pandas_dtype())
         if limits.min <= value <= limits.max:  # pandas compares out-of-range ints its own way
-            return "CAST(? AS HUGEINT)", value
+            return f"CAST(? AS {column.duckdb_type})", value
     if kind == "float" and type(value) in (int, float):
         if isinstance(value, float) and math.isnan(value):
             raise _NoSqlForm
@@ -267,7 +267,7 @@ def _passing_predicate(
 def _can_hold_nan(column: ContractColumn) -> bool:
     """Float columns whose NaN is a value, not a null: pandas' masked Float64 and Arrow floats. A numpy
     float64 NaN is pandas' null and arrives in DuckDB as NULL."""
-    return _kind(column.arrow_type) == "float" and column.pandera_dtype not in (
+    return pa.types.is_floating(column.arrow_type) and column.pandera_dtype not in (
         "float64",
         "float32",
     )
@@ -449,11 +449,8 @@ def audit_staged_table(
     params = [param for check in compiled for param in check.params]
     rows, *counts = con.execute(f"SELECT {', '.join(select)} FROM {table}", params).fetchone()
     if keyed != table:
-        counts += list(
-            con.execute(
-                f"SELECT {', '.join(['COUNT(*)'] + [p for kp in probes for p in kp])} FROM {keyed}"
-            ).fetchone()
-        )
+        select = ["COUNT(*)"] + [probe for key_probes in probes for probe in key_probes]
+        counts += list(con.execute(f"SELECT {', '.join(select)} FROM {keyed}").fetchone())
 
     outcomes: list[CheckOutcome] = []
     for check, failures in zip(compiled, counts[: len(compiled)], strict=True):

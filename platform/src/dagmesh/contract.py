@@ -331,6 +331,14 @@ def read_contract(model: Any) -> Contract:
         )
     unique = schema.unique
     unique_together = tuple([unique] if isinstance(unique, str) else (unique or ()))
+    for column in columns:
+        nested = pyarrow.types.is_nested(column.arrow_type)
+        if nested and (column.unique or column.name in unique_together):
+            raise _refuse(
+                model,
+                f"column {column.name!r} is a list or struct and cannot be part of a uniqueness "
+                "rule (pandas cannot hash its values); make a key of plain columns",
+            )
     return Contract(
         name=model.__name__,
         model=model,

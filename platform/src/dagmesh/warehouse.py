@@ -254,7 +254,7 @@ class MeshWarehouse(DuckDBResource):
                     list(target.table),
                 ).fetchall()
             finally:
-                con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_KEYED)}")
+                con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
                 con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
                 con.unregister(_INCOMING)
         return PublishResult(
@@ -322,13 +322,11 @@ def _stage(
             )
 
 
-def _window_predicate(column: str, window: PartitionWindow) -> str:
-    """`column` inside the window, as SQL with literal bounds (views take no parameters); the bounds
-    are datetimes the platform made, rendered by isoformat, never user text."""
+def _window_predicate(column: str, window: PartitionWindow) -> tuple[str, list[dt.datetime]]:
+    """`column` inside the window, as SQL with the bounds as parameters."""
     col = quote_identifier(column)
-    start = window.start.replace(tzinfo=None).isoformat()
-    end = window.end.replace(tzinfo=None).isoformat()
-    return f"({col} >= TIMESTAMP '{start}' AND {col} < TIMESTAMP '{end}')"
+    bounds = [window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)]
+    return f"({col} >= ? AND {col} < ?)", bounds
 
 
 def _keys_over_partitions(
@@ -360,11 +358,13 @@ def _keys_over_partitions(
     kept = ", ".join(
         quote_identifier(n) if n in published else f"NULL AS {quote_identifier(n)}" for n in keys
     )
-    outside = f"NOT {_window_predicate(target.partition_column, partition)}"
+    # A temp table of the key columns only (a view could not take the window as parameters).
+    predicate, bounds = _window_predicate(target.partition_column, partition)
     con.execute(
-        f"CREATE TEMP VIEW {quote_identifier(_KEYED)} AS "
+        f"CREATE OR REPLACE TEMP TABLE {quote_identifier(_KEYED)} AS "
         f"SELECT {staged} FROM {quote_identifier(_STAGE)} UNION ALL BY NAME "
-        f"SELECT {kept} FROM {qualified_name(target.table)} WHERE {outside}"
+        f"SELECT {kept} FROM {qualified_name(target.table)} WHERE NOT {predicate}",
+        bounds,
     )
     return quote_identifier(_KEYED)
 
@@ -376,12 +376,12 @@ def _volume_outcome(
     rows: int,
 ) -> CheckOutcome | None:
     """The volume guard, judged against the rows this publish replaces (the partition's, if any)."""
-    where = ""
+    where, bounds = "", []
     if partition is not None and target.partition_column:
-        where = f" WHERE {_window_predicate(target.partition_column, partition)}"
-    previous = con.execute(
-        f"SELECT COUNT(*) FROM {qualified_name(target.table)}{where}"
-    ).fetchone()[0]
+        predicate, bounds = _window_predicate(target.partition_column, partition)
+        where = f" WHERE {predicate}"
+    table = qualified_name(target.table)
+    previous = con.execute(f"SELECT COUNT(*) FROM {table}{where}", bounds).fetchone()[0]
     refusal = target.volume.refusal(int(previous), rows)
     if refusal is None:
         return None
@@ -448,9 +448,8 @@ def _publish_staged(
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} AS SELECT {projection} FROM {stage} LIMIT 0"
             )
-            con.execute(
-                f"DELETE FROM {table} WHERE {_window_predicate(target.partition_column, partition)}"
-            )
+            predicate, bounds = _window_predicate(target.partition_column, partition)
+            con.execute(f"DELETE FROM {table} WHERE {predicate}", bounds)
             con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
         columns = con.execute(f"DESCRIBE {stage}").fetchall()
         dtypes = {str(name): str(typed[name].dtype) for name in schema.names}
@@ -498,12 +497,10 @@ def _evolve_partitioned_table(con: duckdb.DuckDBPyConnection, target: PublishTar
     one beside it as `<table>__v<major>` (nothing is deleted)."""
     table = qualified_name(target.table)
     published = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-    staged = {
-        r[0]: r[1]
-        for r in con.execute(
-            f"DESCRIBE SELECT {_published_projection(target.contract)} FROM {quote_identifier(_STAGE)}"
-        ).fetchall()
-    }
+    projection = _published_projection(target.contract)
+    stage = quote_identifier(_STAGE)
+    described = con.execute(f"DESCRIBE SELECT {projection} FROM {stage}").fetchall()
+    staged = {r[0]: r[1] for r in described}
     removed = [name for name in published if name not in staged]
     retyped = [
         f"{name} {published[name]} -> {type_}"
