@@ -470,7 +470,11 @@ def test_export_carries_what_consumers_rely_on():
             "description": "greater_than_or_equal_to(min_value=0)",
             "type": "custom",
             "engine": "pandera",
-            "implementation": {"check": "greater_than_or_equal_to", "statistics": {"min_value": 0}},
+            "implementation": {
+                "check": "greater_than_or_equal_to",
+                "builtin": True,
+                "statistics": {"min_value": 0},
+            },
         }
     ]
     assert table["quality"][0]["metric"] == "duplicateValues"
@@ -877,3 +881,31 @@ def test_verify_data_lets_a_new_check_the_published_table_meets_pass(mesh, tmp_p
     assert (
         code == 1 and "less_than_or_equal_to(max_value=100): 1 published row(s) violate it" in out
     )
+
+
+CAPPED = """
+    @pa.check("amount", limit={limit})
+    def capped(cls, series: pd.Series, limit: float) -> pd.Series:
+        return series < limit
+"""
+
+
+def test_a_changed_custom_check_is_breaking_and_names_consumers(mesh):
+    root, producer = mesh
+    producer(extra=CAPPED.format(limit=1000))
+    assert dagmesh(root, "publish")[0] == 0
+    doc = yaml.safe_load((root / "domains/shop/contracts/orders/v1.odcs.yaml").read_text())
+    (capped,) = [
+        q["implementation"]
+        for p in doc["schema"][0]["properties"]
+        for q in p.get("quality", [])
+        if q["name"] == "capped"
+    ]
+    assert capped["builtin"] is False and len(capped["fingerprint"]) == 16
+
+    producer(version="1.1.0", extra=CAPPED.format(limit=500))
+    code, out = dagmesh(root, "check")
+    assert code == 1
+    assert "custom_check_changed (amount: custom check capped changed its arguments" in out
+    assert "web/storefront (owners: web-team@example.com)" in out
+    assert "finance/ledger (owners: team:finance)" in out

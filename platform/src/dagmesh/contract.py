@@ -204,7 +204,7 @@ def _column_tags(column: ContractColumn) -> dict[str, str] | None:
 
 def _fingerprint(check: pa.Check) -> str:
     """A custom check's body, hashed: its source if Python has it, else its bytecode and constants."""
-    fn = check._check_fn
+    fn = _check_body(check._check_fn)
     try:
         text = inspect.getsource(fn)
     except (OSError, TypeError):
@@ -215,13 +215,31 @@ def _fingerprint(check: pa.Check) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _check_body(fn: Any) -> Any:
+    """The user's function behind a check: pandera wraps a model's `@pa.check` / `@pa.dataframe_check`
+    method in a generic adapter, whose source would be the same for every check."""
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            inner = getattr(cell.cell_contents, "check_fn", None)
+        except ValueError:  # an empty cell
+            continue
+        if inner is not None:
+            return getattr(inner, "__func__", inner)
+    return getattr(fn, "__func__", fn)
+
+
 def _is_builtin(check: pa.Check, name: str) -> bool:
     """True for pandera's own built-in check of that name. Schemas deep-copy their checks, so the
-    built-in's dispatcher is compared by the functions it dispatches to, not by identity."""
+    built-in's dispatcher is compared by the functions it dispatches to, not by identity. A Dispatcher
+    is pandera's own type: a user's function is never one."""
     if not pa.Check.is_builtin_check(name):
         return False
     fn, builtin = check._check_fn, pa.Check.get_builtin_check_fn(name)
-    return isinstance(fn, Dispatcher) and fn._function_registry == builtin._function_registry
+    # pandera registers more backends for a built-in the first time it validates anything in a
+    # process, so a check made earlier dispatches to a subset of today's functions.
+    return isinstance(fn, Dispatcher) and set(fn._function_registry.values()) <= set(
+        builtin._function_registry.values()
+    )
 
 
 def _describe_check(column: str | None, check: pa.Check) -> ContractCheck:

@@ -5,34 +5,55 @@ or weakening a guarantee (a column, a type's range, non-nullness, uniqueness, a 
 breaks consumers. Adding a guarantee is a promise about data: it is safe only if the data already
 published keeps it, which `PublishedData` verifies against the warehouse when given one; without it the
 new guarantee is "potentially breaking" and counted as breaking. The full table is in docs/contracts.md.
+
+Checks are compared by name and kind (a custom check that borrows a built-in's name is never taken for
+the built-in). A built-in's bounds and allowed values move in a direction: loosened (breaking: consumers
+get values it excluded) or tightened (breaking unless the published data already meets it). A changed
+regex is breaking: no direction can be proved. A custom check is a function: a new body (its
+fingerprint) or new arguments are breaking, with no direction either. Columns and the table are compared
+as produced: for a masked column, the checks and uniqueness audited before masking (what it publishes
+follows from the mask, whose change is its own breaking change); they cannot be verified against the
+published, masked, data.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import pyarrow
 
 from dagmesh.audit import compile_column
 from dagmesh.contract import ContractCheck, ContractColumn
 from dagmesh.registry.odcs import (
+    AUDITED,
+    ContractDocumentError,
     column_checks,
+    column_dtype,
+    contract_checks,
     contract_column,
     custom_property,
     freshness_seconds,
+    pandera_rules,
+    produced_unique,
+    quality_rules,
+    storage_arrow_type,
+    storage_type,
     table_object,
     unique_together,
 )
 from dagmesh.sql import qualified_name, quote_identifier
 
 ACCESS_ORDER = {"private": 0, "internal": 1, "public": 2}
-SIGNED = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"]
-UNSIGNED = ["UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"]
-# Integers a float type holds exactly: FLOAT's 24-bit mantissa holds 16-bit integers, DOUBLE's 32-bit ones.
-EXACT_IN = {"FLOAT": 16, "DOUBLE": 32}
+# Integers a float type holds exactly, by the float's width: FLOAT's 24-bit mantissa holds 16-bit
+# integers, DOUBLE's 53-bit one 32-bit integers.
+EXACT_IN = {32: 16, 64: 32}
+TIMESTAMP_UNITS = ("s", "ms", "us", "ns")
+PATTERN_CHECKS = ("str_matches", "str_contains")
+MASKED = "the published values are masked, so the published data cannot verify it"
 
 
 @dataclass(frozen=True)
@@ -49,29 +70,62 @@ class Change:
         return f"{self.kind} ({where}{self.detail})"
 
 
-def _bits(duckdb_type: str) -> tuple[str, int] | None:
-    if duckdb_type in SIGNED:
-        return "signed", 8 << SIGNED.index(duckdb_type)
-    if duckdb_type in UNSIGNED:
-        return "unsigned", 8 << UNSIGNED.index(duckdb_type)
-    return None
+def _digits(arrow: pyarrow.DataType) -> int:
+    """Decimal digits an integer type's values need (int32: 10, uint64: 20)."""
+    bits = arrow.bit_width
+    largest = 2**bits - 1 if pyarrow.types.is_unsigned_integer(arrow) else 2 ** (bits - 1)
+    return len(str(largest))
+
+
+def _widens(old: pyarrow.DataType, new: pyarrow.DataType) -> bool:
+    t = pyarrow.types
+    if old == new:
+        return True
+    if t.is_integer(old) and t.is_integer(new):
+        if t.is_signed_integer(old) and t.is_unsigned_integer(new):
+            return False
+        return new.bit_width > old.bit_width  # UINTEGER -> BIGINT fits, UBIGINT -> BIGINT does not
+    if t.is_integer(old) and t.is_floating(new):
+        return old.bit_width <= EXACT_IN.get(new.bit_width, 0)
+    if t.is_integer(old) and t.is_decimal(new):
+        return new.scale == 0 and new.precision >= _digits(old)
+    if t.is_floating(old) and t.is_floating(new):
+        return new.bit_width > old.bit_width
+    if t.is_decimal(old) and t.is_decimal(new):
+        return new.scale == old.scale and new.precision >= old.precision
+    if t.is_list(old) and t.is_list(new):
+        return _widens(old.value_type, new.value_type)
+    if t.is_struct(old) and t.is_struct(new):
+        before = [old.field(i) for i in range(old.num_fields)]
+        after = [new.field(i) for i in range(new.num_fields)]
+        return [f.name for f in before] == [f.name for f in after] and all(
+            _widens(b.type, a.type) for b, a in zip(before, after, strict=True)
+        )
+    return False
 
 
 def is_widening(old: str, new: str) -> bool:
-    """True when every value of type `old` is a value of type `new` (INTEGER -> BIGINT, FLOAT -> DOUBLE)."""
-    if old == new:
-        return True
-    before, after = _bits(old), _bits(new)
-    if before and after:
-        (old_kind, old_bits), (new_kind, new_bits) = before, after
-        if old_kind == new_kind:
-            return new_bits > old_bits
-        return (
-            old_kind == "unsigned" and new_bits > old_bits
-        )  # UINTEGER -> BIGINT fits; the reverse never
-    if before and new in EXACT_IN:
-        return before[1] <= EXACT_IN[new]
-    return (old, new) == ("FLOAT", "DOUBLE")
+    """True when every value of DuckDB type `old` is, unchanged, a value of DuckDB type `new`.
+
+    Widenings: a wider integer of the same signedness, an unsigned integer into a wider signed one
+    (UINTEGER -> BIGINT), an integer into a float that holds it exactly (<=16-bit -> FLOAT, <=32-bit ->
+    DOUBLE), FLOAT -> DOUBLE, an integer into a DECIMAL(p, 0) with enough digits (INTEGER ->
+    DECIMAL(10,0)), more precision at the same scale (DECIMAL(15,2) -> DECIMAL(18,2): every amount
+    still fits, with the same number of decimals), and lists or structs (same fields, same order) whose
+    items widen.
+
+    Not widenings: a DECIMAL scale change in either direction (the scale is part of a value's meaning:
+    amounts in cents become tenths of a cent, and consumers' rounding and sums depend on it), DOUBLE ->
+    DECIMAL and DECIMAL -> DOUBLE (neither holds the other's values exactly), anything between dates,
+    timestamps and strings, a timestamp unit change (a finer unit has a smaller range; see
+    `diff_contracts` for the same pandas dtype stored at a finer unit). Names DuckDB does not know are
+    compared as text.
+    """
+    try:
+        before, after = storage_arrow_type(old), storage_arrow_type(new)
+    except ContractDocumentError:
+        return old.strip().upper() == new.strip().upper()
+    return _widens(before, after)
 
 
 class PublishedData:
@@ -104,7 +158,14 @@ class PublishedData:
 
     def check_violations(self, column: ContractColumn, check: ContractCheck) -> int | None:
         probe = ContractColumn(
-            column.name, column.pandera_dtype, column.duckdb_type, True, False, None, (check,)
+            column.name,
+            column.pandera_dtype,
+            column.duckdb_type,
+            True,
+            False,
+            None,
+            (check,),
+            arrow_type=column.arrow_type,
         )
         compiled, leftover = compile_column(probe)
         if leftover or not compiled:
@@ -191,75 +252,209 @@ def _direction(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str
     return "changed"
 
 
-def _label(name: str, statistics: Mapping[str, Any]) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in statistics.items() if v is not None)
-    return f"{name}({args})"
-
-
 def _freeze(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
     if isinstance(value, Mapping):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
     return value
 
 
-def _new_check(
-    data: PublishedData | None, column: ContractColumn, name: str, statistics: dict[str, Any]
-) -> tuple[bool, str]:
-    if data is None:
-        return _verdict(None, None)
-    check = ContractCheck(column.name, name, statistics)
-    return _verdict(data.check_violations(column, check), data)
+Verifier = Callable[[ContractCheck], tuple[bool, str]]
+
+
+def _same(a: ContractCheck, b: ContractCheck) -> bool:
+    return (a.name, a.builtin, _freeze(a.statistics), a.fingerprint) == (
+        b.name,
+        b.builtin,
+        _freeze(b.statistics),
+        b.fingerprint,
+    )
+
+
+def _changed_check(
+    old: ContractCheck, new: ContractCheck, column: str | None, verify: Verifier, note: str
+) -> Change:
+    """A check kept under the same name (and the same built-in or custom kind) with other arguments or
+    another body. A custom check is never compared with the built-in whose name it borrows."""
+    prefix = "" if column else "table_"
+    text = f"{old.label} -> {new.label}{note}"
+    if not new.builtin:
+        same_arguments = _freeze(old.statistics) == _freeze(new.statistics)
+        if old.fingerprint is None and same_arguments:
+            return Change(
+                f"{prefix}check_fingerprint_recorded",
+                column,
+                False,
+                f"{new.label}{note}: the registry held no fingerprint of its body (written by an older "
+                "dagmesh); it is recorded now, so later changes to the body are seen",
+            )
+        what = (
+            f"its body (fingerprint {old.fingerprint} -> {new.fingerprint})"
+            if same_arguments
+            else f"its arguments ({old.label} -> {new.label})"
+        )
+        return Change(
+            f"{prefix}custom_check_changed",
+            column,
+            True,
+            f"custom check {new.name} changed {what}{note}: it may reject data it accepted, or "
+            "accept data consumers relied on being excluded",
+        )
+    if new.name in PATTERN_CHECKS:
+        return Change(
+            f"{prefix}pattern_changed",
+            column,
+            True,
+            f"{text}: a changed regular expression cannot be proved to accept only values the old "
+            "one accepted, nor all of them",
+        )
+    direction = _direction(new.name, old.statistics, new.statistics)
+    if direction == "loosened":
+        return Change(
+            f"{prefix}check_loosened",
+            column,
+            True,
+            f"{text}: consumers may get values it excluded",
+        )
+    if direction == "tightened":
+        breaking, why = verify(new)
+        return Change(f"{prefix}check_tightened", column, breaking, f"{text}: {why}")
+    return Change(f"{prefix}check_changed", column, True, f"{text}: accepts different values")
 
 
 def _check_changes(
-    old: Mapping[str, Any], new: Mapping[str, Any], data: PublishedData | None
+    old_checks: Sequence[ContractCheck],
+    new_checks: Sequence[ContractCheck],
+    column: str | None,
+    verify: Verifier,
+    note: str = "",
 ) -> list[Change]:
-    name = str(new["name"])
-    new_column = contract_column(new, column_checks(new))
-    old_checks = Counter(
-        (c.name, _freeze(c.statistics)) for c in contract_column(old, column_checks(old)).checks
-    )
-    new_checks = Counter((c.name, _freeze(c.statistics)) for c in new_column.checks)
-    removed = list((old_checks - new_checks).elements())
-    added = list((new_checks - old_checks).elements())
+    """Checks removed, added or changed between two versions of a column (or of the table, `column`
+    None). A check is identified by its name and whether it is a built-in; what it accepts, by its
+    statistics (bounds, patterns, allowed values) and, for a custom check, its body's fingerprint."""
+    prefix = "" if column else "table_"
+    removed, added = list(old_checks), list(new_checks)
+    for check in list(added):
+        same = next((old for old in removed if _same(old, check)), None)
+        if same is not None:
+            removed.remove(same)
+            added.remove(check)
     changes: list[Change] = []
-    for check_name, frozen in list(added):
-        before = next((r for r in removed if r[0] == check_name), None)
+    for check in list(added):
+        before = next(
+            (o for o in removed if (o.name, o.builtin) == (check.name, check.builtin)), None
+        )
         if before is None:
             continue
         removed.remove(before)
-        added.remove((check_name, frozen))
-        old_stats, new_stats = dict(before[1]), dict(frozen)
-        direction = _direction(check_name, old_stats, new_stats)
-        text = f"{_label(check_name, old_stats)} -> {_label(check_name, new_stats)}"
-        if direction == "loosened":
-            changes.append(
-                Change(
-                    "check_loosened", name, True, f"{text}: consumers may get values it excluded"
-                )
-            )
-        elif direction == "tightened":
-            breaking, why = _new_check(data, new_column, check_name, new_stats)
-            changes.append(Change("check_tightened", name, breaking, f"{text}: {why}"))
-        else:
-            changes.append(Change("check_changed", name, True, f"{text}: accepts different values"))
-    for check_name, frozen in removed:
+        added.remove(check)
+        changes.append(_changed_check(before, check, column, verify, note))
+    for check in removed:
         changes.append(
             Change(
-                "check_removed",
-                name,
+                f"{prefix}check_removed",
+                column,
                 True,
-                f"{_label(check_name, dict(frozen))} dropped: consumers lose that guarantee",
+                f"{check.label} dropped{note}: consumers lose that guarantee",
             )
         )
-    for check_name, frozen in added:
-        breaking, why = _new_check(data, new_column, check_name, dict(frozen))
+    for check in added:
+        breaking, why = verify(check)
         changes.append(
-            Change("check_added", name, breaking, f"{_label(check_name, dict(frozen))}: {why}")
+            Change(f"{prefix}check_added", column, breaking, f"{check.label}{note}: {why}")
         )
     return changes
+
+
+def _produced_checks(prop: Mapping[str, Any]) -> tuple[ContractCheck, ...]:
+    """A column's checks as produced (audited before masking when masked), with typed statistics."""
+    try:
+        arrow: pyarrow.DataType | None = column_dtype(prop)[1]
+    except ContractDocumentError:
+        arrow = None
+    return contract_checks(str(prop["name"]), column_checks(prop, as_produced=True), arrow)
+
+
+def _column_verifier(
+    old: Mapping[str, Any], new: Mapping[str, Any], data: PublishedData | None
+) -> Verifier:
+    """How a new or tightened check of a column is verified: against the published rows, unless they
+    are masked (then they do not show the values the check is about)."""
+    masked = bool(custom_property(old, "mask") or custom_property(new, "mask"))
+
+    def verify(check: ContractCheck) -> tuple[bool, str]:
+        if masked:
+            return True, f"potentially breaking: {MASKED}"
+        if data is None:
+            return _verdict(None, None)
+        try:
+            column = contract_column(new)
+        except ContractDocumentError:
+            return _verdict(None, data)
+        return _verdict(data.check_violations(column, check), data)
+
+    return verify
+
+
+def _type_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> Change | None:
+    """A change of a column's DuckDB type, classified (see `is_widening`).
+
+    The same pandas dtype stored at another timestamp unit (a `datetime64[ns]` column that older
+    dagmesh stored as TIMESTAMP, now exactly as TIMESTAMP_NS) cannot produce values outside its
+    dtype's range: a finer unit keeps every value exact (compatible), a coarser one loses precision.
+    """
+    name = str(new["name"])
+    old_type = storage_type(str(old.get("physicalType") or ""))
+    new_type = storage_type(str(new.get("physicalType") or ""))
+    if old_type == new_type:
+        return None
+    text = f"{old_type} -> {new_type}"
+    if is_widening(old_type, new_type):
+        return Change("type_widened", name, False, text)
+    try:
+        before, after = storage_arrow_type(old_type), storage_arrow_type(new_type)
+    except ContractDocumentError:
+        before = after = None
+    dtype = custom_property(old, "panderaDtype")
+    t = pyarrow.types
+    if (
+        before is not None
+        and after is not None
+        and t.is_timestamp(before)
+        and t.is_timestamp(after)
+        and (before.tz is None) == (after.tz is None)
+        and dtype
+        and dtype == custom_property(new, "panderaDtype")
+    ):
+        finer = TIMESTAMP_UNITS.index(after.unit) > TIMESTAMP_UNITS.index(before.unit)
+        if finer:
+            return Change(
+                "type_widened",
+                name,
+                False,
+                f"{text}: the same {dtype} values, stored at a finer unit, stay exact",
+            )
+        return Change("type_narrowed", name, True, f"{text}: {dtype} values lose precision")
+    if is_widening(new_type, old_type):
+        return Change("type_narrowed", name, True, f"{text}: values may not fit")
+    if (
+        before is not None
+        and after is not None
+        and t.is_decimal(before)
+        and t.is_decimal(after)
+        and before.scale != after.scale
+    ):
+        return Change(
+            "type_changed",
+            name,
+            True,
+            f"{text}: the scale is part of a value's meaning (cents vs. tenths of a cent); "
+            "consumers' rounding and sums depend on it",
+        )
+    return Change("type_changed", name, True, f"{text}: incompatible types")
 
 
 def _column_changes(
@@ -267,19 +462,9 @@ def _column_changes(
 ) -> list[Change]:
     name = str(new["name"])
     changes: list[Change] = []
-    old_type = str(old.get("physicalType") or "").upper()
-    new_type = str(new.get("physicalType") or "").upper()
-    if old_type != new_type:
-        if is_widening(old_type, new_type):
-            changes.append(Change("type_widened", name, False, f"{old_type} -> {new_type}"))
-        elif is_widening(new_type, old_type):
-            changes.append(
-                Change("type_narrowed", name, True, f"{old_type} -> {new_type}: values may not fit")
-            )
-        else:
-            changes.append(
-                Change("type_changed", name, True, f"{old_type} -> {new_type}: incompatible types")
-            )
+    type_change = _type_change(old, new)
+    if type_change is not None:
+        changes.append(type_change)
     elif custom_property(old, "panderaDtype") != custom_property(new, "panderaDtype"):
         changes.append(
             Change(
@@ -287,7 +472,7 @@ def _column_changes(
                 name,
                 False,
                 f"{custom_property(old, 'panderaDtype')} -> {custom_property(new, 'panderaDtype')}, "
-                f"stored as {new_type} either way",
+                f"stored as {storage_type(str(new.get('physicalType') or ''))} either way",
             )
         )
     old_required, new_required = bool(old.get("required")), bool(new.get("required"))
@@ -306,10 +491,35 @@ def _column_changes(
         )
     if old.get("unique") and not new.get("unique"):
         changes.append(Change("unique_dropped", name, True, "consumers may now receive duplicates"))
-    if new.get("unique") and not old.get("unique"):
+    elif new.get("unique") and not old.get("unique"):
         breaking, why = _verdict(data.duplicate_rows([name]) if data else None, data)
         changes.append(Change("unique_added", name, breaking, why))
-    changes += _check_changes(old, new, data)
+    elif produced_unique(old) and not produced_unique(new):
+        changes.append(
+            Change(
+                "unique_dropped",
+                name,
+                True,
+                "values as produced may now repeat (audited before masking)",
+            )
+        )
+    elif produced_unique(new) and not produced_unique(old):
+        changes.append(
+            Change(
+                "unique_added",
+                name,
+                True,
+                f"(audited before masking) potentially breaking: {MASKED}",
+            )
+        )
+    masked = custom_property(old, "mask") or custom_property(new, "mask")
+    changes += _check_changes(
+        _produced_checks(old),
+        _produced_checks(new),
+        name,
+        _column_verifier(old, new, data),
+        " (audited before masking)" if masked else "",
+    )
     if (old.get("description") or "") != (new.get("description") or ""):
         changes.append(Change("description_changed", name, False, "documentation only"))
     if old.get("classification") != new.get("classification"):
@@ -336,12 +546,15 @@ def _column_changes(
 
 def _rename_score(old: Mapping[str, Any], new: Mapping[str, Any], same_position: bool) -> int:
     """Evidence that `new` is `old` renamed: same type is required, then position, docs, checks."""
-    if str(old.get("physicalType")).upper() != str(new.get("physicalType")).upper():
+    if storage_type(str(old.get("physicalType") or "")) != storage_type(
+        str(new.get("physicalType") or "")
+    ):
         return 0
     score = 0
     score += 2 if same_position else 0
     score += 2 if old.get("description") and old.get("description") == new.get("description") else 0
-    score += 1 if column_checks(old) and column_checks(old) == column_checks(new) else 0
+    checks = column_checks(old, as_produced=True)
+    score += 1 if checks and checks == column_checks(new, as_produced=True) else 0
     return score
 
 
@@ -426,38 +639,43 @@ def _table_changes(
             changes.append(
                 Change("table_unique_added", None, breaking, f"unique({', '.join(new_key)}): {why}")
             )
-    old_frame = Counter(_frame_checks(old))
-    new_frame = Counter(_frame_checks(new))
-    for check in (old_frame - new_frame).elements():
-        changes.append(
-            Change(
-                "table_check_removed", None, True, f"{check} dropped: consumers lose that guarantee"
+    old_raw = unique_together(old, as_produced=True)
+    new_raw = unique_together(new, as_produced=True)
+    if set(old_key) == set(new_key) and set(old_raw) != set(new_raw):
+        if old_raw:
+            changes.append(
+                Change(
+                    "table_unique_dropped",
+                    None,
+                    True,
+                    f"unique({', '.join(old_raw)}) dropped (audited before masking)",
+                )
             )
-        )
-    for check in (new_frame - old_frame).elements():
-        changes.append(
-            Change(
-                "table_check_added",
-                None,
-                True,
-                f"{check}: a custom check cannot be verified in SQL, potentially breaking",
+        if new_raw:
+            changes.append(
+                Change(
+                    "table_unique_added",
+                    None,
+                    True,
+                    f"unique({', '.join(new_raw)}) (audited before masking): potentially breaking",
+                )
             )
-        )
+    masked = custom_property(old, AUDITED) is not None or custom_property(new, AUDITED) is not None
+    changes += _check_changes(
+        _frame_checks(old),
+        _frame_checks(new),
+        None,
+        lambda _check: _verdict(None, data),
+        " (audited before masking)" if masked else "",
+    )
     if (old.get("description") or "") != (new.get("description") or ""):
         changes.append(Change("description_changed", None, False, "table description"))
     return changes
 
 
-def _frame_checks(table: Mapping[str, Any]) -> list[str]:
-    found = []
-    for rule in table.get("quality") or []:
-        if rule.get("type") == "custom":
-            implementation = rule.get("implementation") or {}
-            if isinstance(implementation, Mapping):
-                found.append(
-                    _label(str(implementation.get("check")), implementation.get("statistics") or {})
-                )
-    return found
+def _frame_checks(table: Mapping[str, Any]) -> tuple[ContractCheck, ...]:
+    """The table (dataframe) checks as produced: audited before masking when a column is masked."""
+    return contract_checks(None, pandera_rules(quality_rules(table, as_produced=True)), None)
 
 
 def _members(doc: Mapping[str, Any]) -> list[str]:
