@@ -29,6 +29,8 @@ def test_every_benchmark_runs_at_tiny_size(tmp_path):
         assert io["fresh_process_reads"][side]["peak_mib"] > 0  # reading 20,000 rows takes memory
     assert set(validation["seconds"]) == {
         "dagmesh_sql_audit",
+        "dagmesh_types_and_audit",
+        "arrow_from_pandas",
         "hand_written_sql",
         "pandera_pandas",
         "great_expectations_pandas",

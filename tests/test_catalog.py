@@ -144,11 +144,11 @@ def test_entries_carry_the_card_and_the_contract(
 ) -> None:
     orders = catalog.by_key["sales/orders"]
     assert orders.owners == ("team:sales",)
-    assert (orders.access, orders.version, orders.contract) == ("public", "1.0.0", "Orders")
+    assert (orders.access, orders.version, orders.contract) == ("public", "2.0.0", "Orders")
     assert orders.slo.startswith("fresh within 26h")
     assert orders.description == "Every customer order, as booked."  # the card without its table
     assert orders.table == "sales.orders"
-    assert orders.contract_file == "domains/sales/contracts/orders/v1.odcs.yaml"
+    assert orders.contract_file == "domains/sales/contracts/orders/v2.odcs.yaml"
     key = next(c for c in orders.columns if c.name == "o_orderkey")
     assert (key.type, key.nullable, key.unique) == ("BIGINT", False, True)
     assert key.checks and key.description == "Order id."
@@ -187,7 +187,7 @@ def test_markdown_has_lineage_contract_columns_and_consumers(written: Path) -> N
     assert "| Owners | team:sales |" in section
     assert "| `o_orderkey` | BIGINT | no | yes |" in section
     assert "[`marketing/customer_segments`](#product-marketing-customer_segments)" in section
-    assert "domains/sales/contracts/orders/v1.odcs.yaml" in section
+    assert "domains/sales/contracts/orders/v2.odcs.yaml" in section
 
 
 def test_html_parses_and_links_lineage(written: Path) -> None:

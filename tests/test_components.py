@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+from datetime import date
+from decimal import Decimal
 
 import dagster as dg
 import duckdb
@@ -127,3 +129,51 @@ def test_the_logistics_domain_declares_a_product_in_yaml():
 
     names = {p.name for p in declared_products(declared)}
     assert "part_demand" in names
+
+
+EXACT = """\
+type: dagmesh.components.DataProductComponent
+attributes:
+  name: daily_sales
+  description: Sales per day, in exact money.
+  owners: [team:shop]
+  access: public
+  version: 1.0.0
+  slo: {max_lag_hours: 26}
+  columns:
+    - {name: day, type: date, description: Day., unique: true}
+    - {name: amount, type: "decimal(15,2)", description: Amount., checks: {gt: 0, le: 0.1}}
+  sql: SELECT DATE '1995-03-15' AS day, CAST(0.10 AS DECIMAL(15,2)) AS amount
+"""
+
+
+def test_yaml_columns_declare_exact_decimal_and_date_types(tmp_path):
+    """`date` and `decimal(p,s)` are the Arrow dtypes a Python contract declares; a decimal column's
+    bounds are exact decimals (0.1 as written, not the float nearest to it), so 0.10 <= 0.1 holds."""
+    defs_module = _package(tmp_path, "shopexact", {"daily_sales": EXACT})
+    (product,) = declared_products(defs_module)
+    contract = product.contract
+    assert contract.column("day").duckdb_type == "DATE"
+    assert contract.column("amount").duckdb_type == "DECIMAL(15,2)"
+    assert contract.column("amount").checks[1].statistics == {"max_value": Decimal("0.1")}
+    settings = MeshSettings(home=tmp_path, warehouse_path=tmp_path / "w.duckdb", tpch_scale=0.01)
+    defs = domain_definitions("shop", [product], settings=settings)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(defs.assets, resources=defs.resources, instance=instance)
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.execute("SELECT day, amount FROM shop.daily_sales").fetchall()
+    assert rows == [(date(1995, 3, 15), Decimal("0.10"))]
+
+
+@pytest.mark.parametrize(
+    ("package", "type_"),
+    [("shopwide", "decimal(39,2)"), ("shopscale", "decimal(5,6)"), ("shophalf", "float16")],
+)
+def test_unknown_yaml_column_types_are_refused_with_their_line(tmp_path, package, type_):
+    text = EXACT.replace('type: "decimal(15,2)"', f'type: "{type_}"')
+    defs_module = _package(tmp_path, package, {"daily_sales": text})
+    with pytest.raises(ComponentDefinitionError) as raised:
+        declared_products(defs_module)
+    assert "defs.yaml:11: attributes.columns.1.type: unknown column type" in str(raised.value)

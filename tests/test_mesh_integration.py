@@ -1,24 +1,28 @@
 """The whole mesh, end to end through Dagster, into a temporary DuckDB file; results checked against TPC-H.
 
 Every domain in workspace.yaml materializes; the TPC-H-derived products must equal both the official answers
-shipped with DuckDB's tpch extension and an independent query over the raw TPC-H tables.
+shipped with DuckDB's tpch extension and an independent query over the raw TPC-H tables, exactly: money is
+DECIMAL and compared as `Decimal`, days are DATE and compared as `date`, with no float tolerance.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from dagmesh.runner import plan, run_mesh
 from dagmesh.settings import MeshSettings
 from dagmesh.sources.tpch import tpch_connection
+from dagmesh.warehouse import MeshWarehouse
 from dagmesh.workspace import load_workspace, read_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,13 +61,52 @@ def _table(settings: MeshSettings, name: str) -> pd.DataFrame:
         return con.sql(f"SELECT * FROM {name}").df()
 
 
-def _official_answer(query_nr: int) -> pd.DataFrame:
+def _typed_rows(settings: MeshSettings, name: str) -> tuple[dict[str, str], list[tuple]]:
+    """A published table's DuckDB column types, and its rows as Python values (Decimal, date, int,
+    float, str) exactly as stored."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        relation = con.sql(f"SELECT * FROM {name}")
+        types = {c: str(t) for c, t in zip(relation.columns, relation.dtypes, strict=True)}
+        return types, relation.fetchall()
+
+
+def _scalar(settings: MeshSettings, sql: str) -> object:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.sql(sql).fetchone()[0]
+
+
+def _raw_tpch(sql: str) -> list[tuple]:
+    """An independent query over the raw TPC-H tables dbgen makes, at the suite's scale."""
+    with tpch_connection() as con:
+        con.execute("CALL dbgen(sf = ?)", [SCALE])
+        return con.sql(sql).fetchall()
+
+
+def _official_answer(query_nr: int) -> tuple[list[str], list[list[str]]]:
+    """The answer shipped with DuckDB's tpch extension: text, a '|'-separated header and rows."""
     with tpch_connection() as con:
         text = con.execute(
             "SELECT answer FROM tpch_answers() WHERE query_nr = ? AND scale_factor = ?",
             [query_nr, SCALE],
         ).fetchone()[0]
-    return pd.read_csv(io.StringIO(text), sep="|")
+    header, *rows = text.strip("\n").split("\n")
+    return header.split("|"), [row.split("|") for row in rows]
+
+
+def _parse(text: str, type_: str) -> object:
+    """One field of an official answer, read as the product's column type: never through a float
+    for a DECIMAL or through a timestamp for a DATE. A DOUBLE (only the AVGs of Q1) is printed in its
+    shortest round-trip form, so `float(text)` is that exact double: it too is compared exactly."""
+    if type_.startswith("DECIMAL"):
+        return Decimal(text)
+    if type_ == "DATE":
+        return date.fromisoformat(text)
+    if type_ in ("BIGINT", "INTEGER"):
+        return int(text)
+    if type_ == "DOUBLE":
+        return float(text)
+    assert type_ == "VARCHAR", type_
+    return text
 
 
 def test_every_location_in_the_workspace_is_planned():
@@ -114,52 +157,68 @@ def test_row_counts_match_the_raw_tpch_tables(mesh):
     assert rows["sales/customers"] == raw["customer"]
 
 
+TOTAL2, TOTAL4, TOTAL6 = "DECIMAL(38,2)", "DECIMAL(38,4)", "DECIMAL(38,6)"
+
+
 @pytest.mark.parametrize(
-    ("query_nr", "table", "sort"),
+    ("query_nr", "table", "types"),
     [
-        (1, "sales.pricing_summary", ["l_returnflag", "l_linestatus"]),
-        (3, "sales.shipping_priority", ["l_orderkey"]),
-        (5, "logistics.local_supplier_volume", ["n_name"]),
-        (12, "logistics.shipping_modes", ["l_shipmode"]),
-        (13, "marketing.customer_order_distribution", ["c_count"]),
+        (
+            1,
+            "sales.pricing_summary",
+            ["VARCHAR", "VARCHAR", TOTAL2, TOTAL2, TOTAL4, TOTAL6, *["DOUBLE"] * 3, "BIGINT"],
+        ),
+        (3, "sales.shipping_priority", ["BIGINT", TOTAL4, "DATE", "BIGINT"]),
+        (5, "logistics.local_supplier_volume", ["VARCHAR", TOTAL4]),
+        (12, "logistics.shipping_modes", ["VARCHAR", "BIGINT", "BIGINT"]),
+        (13, "marketing.customer_order_distribution", ["BIGINT", "BIGINT"]),
     ],
 )
-def test_tpch_products_equal_the_official_answers(mesh, query_nr, table, sort):
+def test_tpch_products_equal_the_official_answers(mesh, query_nr, table, types):
+    """Typed and exact: each answer field is parsed with the product's column type and must equal the
+    published value (Decimal to Decimal, date to date); no tolerance, no rounding."""
     _, _, settings, _ = mesh
-    ours = _table(settings, table).sort_values(sort).reset_index(drop=True)
-    expected = _official_answer(query_nr).sort_values(sort).reset_index(drop=True)
-    assert list(ours.columns) == list(expected.columns)
-    for column in expected.columns:
-        if pd.api.types.is_numeric_dtype(expected[column]):
-            assert ours[column].to_numpy() == pytest.approx(
-                expected[column].to_numpy(), rel=1e-9
-            ), column
-        elif column.endswith("date"):
-            assert list(ours[column].dt.strftime("%Y-%m-%d")) == list(expected[column]), column
-        else:
-            assert list(ours[column].astype(str)) == list(expected[column].astype(str)), column
+    ours_types, ours = _typed_rows(settings, table)
+    header, answer = _official_answer(query_nr)
+    assert list(ours_types) == header
+    assert list(ours_types.values()) == types
+    expected = [
+        tuple(_parse(field, type_) for field, type_ in zip(row, types, strict=True))
+        for row in answer
+    ]
+    assert len(ours) == len(expected)
+    assert sorted(ours) == sorted(expected)  # the warehouse keeps no row order: compare as sets
+    for row in ours:  # and the values are the exact types, not merely equal to them
+        assert [type(v) for v in row] == [type(v) for v in expected[0]]
+
+
+def test_consumers_receive_exact_types(mesh):
+    """What a consumer product gets as its input frame: money as Arrow decimals, days as Arrow dates."""
+    _, _, settings, _ = mesh
+    warehouse = MeshWarehouse(database=str(settings.warehouse_path))
+    line_items = warehouse.read(("sales", "line_items"))
+    assert line_items["l_extendedprice"].dtype == pd.ArrowDtype(pa.decimal128(15, 2))
+    assert line_items["l_shipdate"].dtype == pd.ArrowDtype(pa.date32())
+    assert line_items["l_orderkey"].dtype == "int64"
+    summary = warehouse.read(("sales", "pricing_summary"))
+    assert summary["sum_charge"].dtype == pd.ArrowDtype(pa.decimal128(38, 6))
+    assert summary["avg_qty"].dtype == "float64"
 
 
 def test_customer_segments_equal_an_independent_query(mesh):
-    """Marketing's public product, recomputed straight from the raw TPC-H tables in the test."""
+    """Marketing's public product, computed in pandas, equals SQL straight over the raw TPC-H tables:
+    counts, and revenue as an exact DECIMAL(38,2). The mean is the exact revenue as a double divided
+    by the orders (SQL's AVG divides in long double, whose width varies by platform)."""
     _, _, settings, _ = mesh
-    ours = _table(settings, "marketing.customer_segments").set_index("c_mktsegment").sort_index()
-    with tpch_connection() as con:
-        con.execute("CALL dbgen(sf = ?)", [SCALE])
-        expected = (
-            con.sql(
-                "SELECT c_mktsegment, COUNT(DISTINCT c_custkey) AS customers, "
-                "COUNT(o_orderkey) AS orders, SUM(o_totalprice)::DOUBLE AS revenue "
-                "FROM customer LEFT JOIN orders ON c_custkey = o_custkey GROUP BY 1"
-            )
-            .df()
-            .set_index("c_mktsegment")
-            .sort_index()
-        )
-    assert list(ours.index) == list(expected.index)
-    assert list(ours["customers"]) == list(expected["customers"])
-    assert list(ours["orders"]) == list(expected["orders"])
-    assert ours["revenue"].to_numpy() == pytest.approx(expected["revenue"].to_numpy(), rel=1e-9)
+    types, ours = _typed_rows(settings, "marketing.customer_segments")
+    assert types["revenue"] == TOTAL2 and types["avg_order_value"] == "DOUBLE"
+    expected = _raw_tpch(
+        "SELECT c_mktsegment, COUNT(DISTINCT c_custkey), COUNT(DISTINCT o_custkey), "
+        "COUNT(o_orderkey), SUM(o_totalprice) "
+        "FROM customer LEFT JOIN orders ON c_custkey = o_custkey GROUP BY 1 ORDER BY 1"
+    )
+    expected = [(*row, float(row[4]) / row[3]) for row in expected]
+    assert sorted(ours) == expected
 
 
 def test_partitioned_product_covers_every_month_of_orders(mesh):
@@ -167,8 +226,11 @@ def test_partitioned_product_covers_every_month_of_orders(mesh):
     revenue = _table(settings, "sales.monthly_revenue")
     orders = _table(settings, "sales.orders")
     assert revenue["orders"].sum() == len(orders)
-    assert revenue["revenue"].sum() == pytest.approx(orders["o_totalprice"].sum(), rel=1e-9)
+    total = _scalar(settings, "SELECT SUM(revenue) FROM sales.monthly_revenue")
+    assert isinstance(total, Decimal)
+    assert total == _scalar(settings, "SELECT SUM(o_totalprice) FROM sales.orders")
     assert revenue["order_month"].nunique() == orders["o_orderdate"].dt.to_period("M").nunique()
+    assert (revenue["order_month"].dt.day == 1).all()
 
 
 def test_publication_log_records_every_publish(mesh):
@@ -178,17 +240,15 @@ def test_publication_log_records_every_publish(mesh):
 
 
 def test_yaml_declared_product_equals_an_independent_query(mesh):
-    """logistics/part_demand is declared in YAML (a Dagster component); same answer as raw TPC-H."""
+    """logistics/part_demand is declared in YAML (a Dagster component); same answer as raw TPC-H,
+    exactly: units DECIMAL(38,2) and revenue DECIMAL(38,4), as its YAML declares them."""
     _, _, settings, _ = mesh
-    ours = _table(settings, "logistics.part_demand").sort_values(["p_brand", "size_class"])
-    with tpch_connection() as con:
-        con.execute("CALL dbgen(sf = ?)", [SCALE])
-        expected = con.sql(
-            "SELECT p_brand, CASE WHEN p_size <= 15 THEN 'small' WHEN p_size <= 35 THEN 'medium' "
-            "ELSE 'large' END AS size_class, COUNT(*) AS lines, SUM(l_quantity)::DOUBLE AS units, "
-            "SUM(l_extendedprice * (1 - l_discount))::DOUBLE AS revenue "
-            "FROM lineitem JOIN part ON l_partkey = p_partkey GROUP BY ALL ORDER BY p_brand, size_class"
-        ).df()
-    assert list(ours["p_brand"]) == list(expected["p_brand"])
-    assert list(ours["lines"]) == list(expected["lines"])
-    assert ours["revenue"].to_numpy() == pytest.approx(expected["revenue"].to_numpy(), rel=1e-9)
+    types, ours = _typed_rows(settings, "logistics.part_demand")
+    assert list(types.values()) == ["VARCHAR", "VARCHAR", "BIGINT", TOTAL2, TOTAL4]
+    expected = _raw_tpch(
+        "SELECT p_brand, CASE WHEN p_size <= 15 THEN 'small' WHEN p_size <= 35 THEN 'medium' "
+        "ELSE 'large' END AS size_class, COUNT(*) AS lines, SUM(l_quantity) AS units, "
+        "SUM(l_extendedprice * (1 - l_discount)) AS revenue "
+        "FROM lineitem JOIN part ON l_partkey = p_partkey GROUP BY ALL ORDER BY p_brand, size_class"
+    )
+    assert sorted(ours) == expected

@@ -318,7 +318,7 @@ def test_product_page_shows_its_card_and_contract_schema(webserver: Webserver, p
     expect(page.get_by_text("Every customer order, as booked.")).to_be_visible()
     # The card (the asset's description): owner, contract file, consumers.
     expect(page.get_by_text("team:sales", exact=True)).to_be_visible()
-    expect(page.get_by_text("domains/sales/contracts/orders/v1.odcs.yaml")).to_be_visible()
+    expect(page.get_by_text("domains/sales/contracts/orders/v2.odcs.yaml")).to_be_visible()
     expect(page.get_by_text("Consumers (this domain)")).to_be_visible()
     # The column schema is the contract: every column, with its type and description.
     for column in read_contract(contracts.Orders).columns:

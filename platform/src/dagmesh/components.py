@@ -18,8 +18,11 @@ enforces (owners, versions, check names) are validators here, so they get line n
       automation: eager
       columns:
         - {name: p_brand, type: str, description: Brand., unique: true}
-        - {name: units, type: float64, description: Units sold., checks: {ge: 0}}
+        - {name: units, type: "decimal(38,2)", description: Units sold., checks: {ge: 0}}
       sql: SELECT p_brand, SUM(l_quantity) AS units FROM parts JOIN line_items ON ...
+
+Column types: int64, float64, str, bool, timestamp (datetime64[ns]), date (DATE) and decimal(p,s)
+(DECIMAL(p,s)); date and decimal are pandas' Arrow dtypes, as a Python contract declares them.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ import importlib
 import inspect
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from dagster_shared.yaml_utils import parse_yaml_with_source_position
 from pandera.typing import Series
 from pydantic import ValidationError, field_validator, model_validator
@@ -58,7 +63,11 @@ COLUMN_TYPES: dict[str, Any] = {
     "str": str,
     "bool": bool,
     "timestamp": pd.Timestamp,
+    "date": Annotated[pd.ArrowDtype, pyarrow.date32()],  # DuckDB DATE
 }
+# `decimal(p,s)`: exact DECIMAL(p,s), as `pd.ArrowDtype(pa.decimal128(p, s))`; p from 1 to 38.
+DECIMAL_TYPE = re.compile(r"^decimal\((\d+), ?(\d+)\)$")
+BOUND_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range")
 CHECKS = (
     "eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin",
     "str_contains", "str_endswith", "str_length", "str_matches", "str_startswith",
@@ -69,7 +78,7 @@ class ColumnSpec(dg.Model):
     """One contract column: a name, a type, and the checks every row must pass."""
 
     name: str
-    type: Literal["int64", "float64", "str", "bool", "timestamp"]
+    type: str
     description: str | None = None
     nullable: bool = False
     unique: bool = False
@@ -84,6 +93,36 @@ class ColumnSpec(dg.Model):
             raise ValueError(f"column {value!r} must be lower_snake_case")
         return value
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        decimal = DECIMAL_TYPE.match(value)
+        if value in COLUMN_TYPES or (
+            decimal and 1 <= int(decimal[1]) <= 38 and int(decimal[2]) <= int(decimal[1])
+        ):
+            return value
+        raise ValueError(
+            f"unknown column type {value!r}; use {', '.join(COLUMN_TYPES)} or decimal(p,s) "
+            "(precision p from 1 to 38, scale s at most p)"
+        )
+
+    def dtype(self) -> Any:
+        """The pandera annotation of the column's type."""
+        decimal = DECIMAL_TYPE.match(self.type)
+        if decimal:
+            return Annotated[pd.ArrowDtype, pyarrow.decimal128(int(decimal[1]), int(decimal[2]))]
+        return COLUMN_TYPES[self.type]
+
+    def pandera_checks(self) -> dict[str, Any]:
+        """The checks as pandera keywords. A decimal column's numeric bounds are exact decimals, as
+        written in the YAML (`ge: 0.1` is 0.1, not the float nearest to it)."""
+        if not DECIMAL_TYPE.match(self.type):
+            return dict(self.checks)
+        return {
+            name: _exact(value) if name in BOUND_CHECKS else value
+            for name, value in self.checks.items()
+        }
+
     @field_validator("checks")
     @classmethod
     def _known_checks(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +130,15 @@ class ColumnSpec(dg.Model):
         if unknown:
             raise ValueError(f"unknown check(s) {', '.join(unknown)}; use {', '.join(CHECKS)}")
         return value
+
+
+def _exact(value: Any) -> Any:
+    """A YAML number as a Decimal (through its text, so 0.1 stays 0.1); ranges bound by bound."""
+    if isinstance(value, dict):
+        return {key: _exact(bound) for key, bound in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
 
 
 class SLOSpec(dg.Model):
@@ -175,7 +223,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         annotations: dict[str, Any] = {}
         fields: dict[str, Any] = {}
         for column in self.columns:
-            annotations[column.name] = Series[COLUMN_TYPES[column.type]]
+            annotations[column.name] = Series[column.dtype()]
             metadata = {"pii": True} if column.pii else {}
             if column.mask:
                 metadata["mask"] = column.mask
@@ -184,7 +232,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
                 unique=column.unique,
                 description=column.description,
                 metadata=metadata or None,
-                **column.checks,
+                **column.pandera_checks(),
             )
         namespace: dict[str, Any] = {"__annotations__": annotations, **fields}
         namespace["__doc__"] = self.description

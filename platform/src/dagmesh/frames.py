@@ -64,9 +64,25 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
 
 
 def query(sql: str, params: list[object] | None = None, **frames: pd.DataFrame) -> pd.DataFrame:
-    """Run `sql` with each keyword frame visible as a table of that name; return pandas via Arrow."""
+    """Run `sql` with each keyword frame visible as a table of that name; return pandas via Arrow.
+
+    Types stay exact both ways. DuckDB scans a frame's `pd.ArrowDtype` columns as their own types
+    (decimal128(15, 2) as DECIMAL(15,2), date32 as DATE). On the way back a DECIMAL or DATE result stays
+    a `pd.ArrowDtype` (SUM of DECIMAL(15,2) is decimal128(38, 2)), as a contract declares it: plain
+    Arrow-to-pandas would make decimals Python objects (pandas has no decimal dtype) and dates
+    timestamps, which fail the contract's dtype check. Every other type converts as every read does.
+    """
     with duckdb.connect() as con:
         for name, frame in frames.items():
             con.register(name, frame)
         arrow = con.execute(sql, params or []).to_arrow_table()
-    return arrow_to_pandas(arrow)
+    return arrow.to_pandas(
+        types_mapper=_arrow_backed, date_as_object=False, coerce_temporal_nanoseconds=True
+    )
+
+
+def _arrow_backed(type_: pa.DataType) -> pd.ArrowDtype | None:
+    """DECIMAL and DATE results as pandas' Arrow dtypes; None leaves a type to pandas' default."""
+    if pa.types.is_decimal(type_) or pa.types.is_date32(type_):
+        return pd.ArrowDtype(type_)
+    return None

@@ -17,7 +17,7 @@ ON_UPSTREAM_CHANGE = dg.AutomationCondition.eager()
     contract=contracts.Suppliers,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     schedule="0 1 * * *",
 )
@@ -30,7 +30,7 @@ def suppliers(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.Parts,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     schedule="0 1 * * *",
 )
@@ -43,7 +43,7 @@ def parts(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.PartSuppliers,
     owners=OWNERS,
     access="internal",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     schedule="0 1 * * *",
 )
@@ -56,7 +56,7 @@ def part_suppliers(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.LocalSupplierVolume,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/customers", "sales/orders", "sales/line_items", "sales/nations", "suppliers"],
@@ -104,10 +104,11 @@ def shipping_modes(orders: pd.DataFrame, line_items: pd.DataFrame) -> pd.DataFra
     return query(
         """
         SELECT l_shipmode,
-               SUM(CASE WHEN o_orderpriority IN ('1-URGENT', '2-HIGH') THEN 1 ELSE 0 END)
-                   AS high_line_count,
-               SUM(CASE WHEN o_orderpriority NOT IN ('1-URGENT', '2-HIGH') THEN 1 ELSE 0 END)
-                   AS low_line_count
+               -- SUM of integers is HUGEINT in DuckDB: counts are published as BIGINT (int64)
+               CAST(SUM(CASE WHEN o_orderpriority IN ('1-URGENT', '2-HIGH') THEN 1 ELSE 0 END)
+                   AS BIGINT) AS high_line_count,
+               CAST(SUM(CASE WHEN o_orderpriority NOT IN ('1-URGENT', '2-HIGH') THEN 1 ELSE 0 END)
+                   AS BIGINT) AS low_line_count
         FROM orders JOIN line_items ON o_orderkey = l_orderkey
         WHERE l_shipmode IN ('MAIL', 'SHIP')
           AND l_commitdate < l_receiptdate AND l_shipdate < l_commitdate

@@ -1,7 +1,16 @@
 """Contracts of the marketing products."""
 
+from decimal import Decimal
+from typing import Annotated
+
+import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from pandera.typing import Series
+
+# Exact types, as sales publishes them: money is DECIMAL(15,2), a sum of it DECIMAL(38,2).
+Money = Annotated[pd.ArrowDtype, pyarrow.decimal128(15, 2)]
+Total2 = Annotated[pd.ArrowDtype, pyarrow.decimal128(38, 2)]
 
 MARKET_SEGMENTS = ["AUTOMOBILE", "BUILDING", "FURNITURE", "HOUSEHOLD", "MACHINERY"]
 
@@ -13,7 +22,7 @@ class CustomerSegments(pa.DataFrameModel):
     customers: Series[int] = pa.Field(gt=0, description="Customers in the segment.")
     ordering_customers: Series[int] = pa.Field(ge=0, description="Customers with an order.")
     orders: Series[int] = pa.Field(ge=0, description="Orders placed by the segment.")
-    revenue: Series[float] = pa.Field(ge=0, description="Sum of order totals.")
+    revenue: Series[Total2] = pa.Field(ge=Decimal(0), description="Sum of order totals.")
     avg_order_value: Series[float] = pa.Field(
         ge=0, nullable=True, description="Mean order total (empty without orders)."
     )
@@ -31,4 +40,4 @@ class CampaignAudience(pa.DataFrameModel):
 
     c_custkey: Series[int] = pa.Field(unique=True, gt=0)
     c_mktsegment: Series[str] = pa.Field(isin=MARKET_SEGMENTS)
-    c_acctbal: Series[float] = pa.Field(gt=0)
+    c_acctbal: Series[Money] = pa.Field(gt=Decimal(0))

@@ -36,7 +36,7 @@ def nations(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.Customers,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     schedule=NIGHTLY,
 )
@@ -49,7 +49,7 @@ def customers(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.Orders,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     schedule=NIGHTLY,
     expectations=contracts.orders_expectations,
@@ -63,7 +63,7 @@ def orders(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.LineItems,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     schedule=NIGHTLY,
 )
@@ -76,7 +76,7 @@ def line_items(tpch: TpchSource) -> pd.DataFrame:
     contract=contracts.PricingSummary,
     owners=OWNERS,
     access="internal",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     inputs=["line_items"],
     schedule=NIGHTLY,
@@ -105,7 +105,7 @@ def pricing_summary(line_items: pd.DataFrame) -> pd.DataFrame:
     contract=contracts.ShippingPriority,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=DAILY,
     inputs=["customers", "orders", "line_items"],
     schedule=NIGHTLY,
@@ -137,7 +137,7 @@ def shipping_priority(
     contract=contracts.MonthlyRevenue,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="2.0.0",
     slo=SLO(max_lag=timedelta(days=32)),
     inputs=["orders"],
     partitions_def=MONTHS,
@@ -150,7 +150,7 @@ def monthly_revenue(context: dg.AssetExecutionContext, orders: pd.DataFrame) -> 
     window = context.partition_time_window
     return query(
         """
-        SELECT CAST(date_trunc('month', o_orderdate) AS TIMESTAMP) AS order_month, o_orderpriority,
+        SELECT CAST(date_trunc('month', o_orderdate) AS DATE) AS order_month, o_orderpriority,
                COUNT(*) AS orders, SUM(o_totalprice) AS revenue
         FROM orders
         WHERE o_orderdate >= ? AND o_orderdate < ?

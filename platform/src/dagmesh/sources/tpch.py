@@ -18,7 +18,7 @@ import pandas as pd
 from duckdb_extensions import import_extension
 from pydantic import Field
 
-from dagmesh.frames import arrow_to_pandas
+from dagmesh.frames import query
 from dagmesh.settings import MeshSettings
 from dagmesh.sql import quote_identifier
 
@@ -71,17 +71,20 @@ class TpchSource(dg.ConfigurableResource):
         return Path(self.directory) / f"sf{self.scale:g}"
 
     def table(self, name: str) -> pd.DataFrame:
+        """One table as pandas with TPC-H's own types: DECIMAL(15,2) money, quantities and rates as
+        `pd.ArrowDtype(pa.decimal128(15, 2))`, DATE as `pd.ArrowDtype(pa.date32())`, text as `str`, and
+        every integer as int64. dbgen makes some integers INTEGER (nation keys, sizes, priorities) and
+        some BIGINT; they are widened here, the one place, so every integer column in the mesh is
+        `Series[int]` and joins never mix widths. Nothing else is cast: the values are dbgen's, exactly."""
         if name not in TPCH_TABLES:
             raise ValueError(f"TPC-H has no table {name!r}; choose one of {', '.join(TPCH_TABLES)}")
-        folder = generate_tpch(self.path, self.scale)
+        file = str(generate_tpch(self.path, self.scale) / f"{name}.parquet")
         with duckdb.connect() as con:
-            relation = con.read_parquet(str(folder / f"{name}.parquet"))
-            # pandas has no decimal dtype: money columns arrive as DOUBLE, dates as timestamps.
-            columns = [
-                f"CAST({quote_identifier(col)} AS DOUBLE) AS {quote_identifier(col)}"
-                if str(dtype).startswith("DECIMAL")
+            relation = con.read_parquet(file)
+            select = [
+                f"CAST({quote_identifier(col)} AS BIGINT) AS {quote_identifier(col)}"
+                if str(dtype) in ("TINYINT", "SMALLINT", "INTEGER")
                 else quote_identifier(col)
                 for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
             ]
-            arrow = relation.select(", ".join(columns)).to_arrow_table()
-        return arrow_to_pandas(arrow)
+        return query(f"SELECT {', '.join(select)} FROM read_parquet(?)", [file])
