@@ -94,7 +94,7 @@ def local_supplier_volume(
     contract=contracts.ShippingModes,
     owners=OWNERS,
     access="internal",
-    version="1.0.0",
+    version="1.0.1",
     slo=DAILY,
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/orders", "sales/line_items"],

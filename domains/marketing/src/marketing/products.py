@@ -54,7 +54,7 @@ def customer_segments(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataF
     contract=contracts.CustomerOrderDistribution,
     owners=OWNERS,
     access="internal",
-    version="1.0.0",
+    version="1.0.1",
     slo=WEEKLY,
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/customers", "sales/orders"],

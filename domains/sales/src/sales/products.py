@@ -18,7 +18,7 @@ MONTHS = dg.MonthlyPartitionsDefinition(start_date="1992-01-01", end_date="1998-
     contract=contracts.Nations,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="1.0.1",
     slo=DAILY,
     schedule=NIGHTLY,
 )

@@ -58,7 +58,7 @@ def health(stale: bool, pass_rate: float | None, violations: int) -> float:
     contract=Scorecard,
     owners=OWNERS,
     access="public",
-    version="1.0.0",
+    version="1.0.1",
     slo=SLO(max_lag=timedelta(hours=2)),
     schedule="0 * * * *",
 )
