@@ -66,6 +66,7 @@ class ContractColumn:
     mask: str | None = None  # how a PII column is published: "sha256" or "redacted"
     arrow_type: pyarrow.DataType = field(default_factory=pyarrow.string)
     coerce: bool = False
+    pandas_dtype: str = "object"  # what a consumer's frame holds: `str` columns are object columns
 
     @property
     def published_unique(self) -> bool:
@@ -345,6 +346,7 @@ def read_contract(model: Any) -> Contract:
                 mask=mask,
                 arrow_type=arrow,
                 coerce=bool(column.coerce or schema.coerce),
+                pandas_dtype="object" if dtype == "str" else str(column.dtype.type),
             )
         )
     unique = schema.unique

@@ -452,7 +452,13 @@ def _publish_staged(
             con.execute(f"DELETE FROM {table} WHERE {predicate}", bounds)
             con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
         columns = con.execute(f"DESCRIBE {stage}").fetchall()
-        dtypes = {str(name): str(typed[name].dtype) for name in schema.names}
+        # A consumer gets the contract's dtypes (pandera accepts int64 data for an Int64 column, and
+        # object strings for `string`), whatever the frame of this run happened to hold.
+        contract = target.contract
+        dtypes = {
+            str(name): contract.column(name).pandas_dtype if contract else str(typed[name].dtype)
+            for name in schema.names
+        }
         values = {
             "product": target.product,
             "table_name": f"{target.table[0]}.{target.table[1]}",
