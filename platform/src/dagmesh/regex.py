@@ -58,12 +58,13 @@ def _emit_one(op: object, arg: object, last_at_top: bool) -> str:
             raise _Unsupported
         bounds = f"{{{low},}}" if high is c.MAXREPEAT else f"{{{low},{high}}}"
         lazy = "?" if op is c.MIN_REPEAT else ""
-        return f"(?:{_emit(list(sub))}){bounds}{lazy}"
+        body = _emit(list(sub))
+        return _group(body) + bounds + lazy if body else ""
     if op is c.SUBPATTERN:
-        _group, add_flags, del_flags, sub = arg
+        _index, add_flags, del_flags, sub = arg
         if add_flags or del_flags:
             raise _Unsupported
-        return f"(?:{_emit(list(sub))})"
+        return _group(_emit(list(sub)))
     if op is c.BRANCH:
         _, alternatives = arg
         return "(?:" + "|".join(_emit(list(a)) for a in alternatives) + ")"
@@ -77,6 +78,12 @@ def _emit_one(op: object, arg: object, last_at_top: bool) -> str:
             # that is the same as consuming an optional newline and then the end of the text.
             return "\\n?\\z"
     raise _Unsupported
+
+
+def _group(body: str) -> str:
+    """A non-capturing group, or nothing for an empty body: DuckDB's regex optimizer reads an empty
+    group beside one anchor (`^(?:)`, `(?:)\\z`) as "equals the empty string"."""
+    return f"(?:{body})" if body else ""
 
 
 def _emit_class(items: list) -> str:
@@ -115,10 +122,40 @@ def to_re2(pattern: str, flags: int, *, anchored: bool) -> str | None:
         body = _emit(list(parsed), top_level=True)
     except (_Unsupported, RecursionError):
         return None
-    translated = f"^(?:{body})" if anchored else body
-    with _CHECK_LOCK:  # RE2 has limits of its own (program size): refuse what it refuses
-        try:
-            _CHECK.execute("SELECT regexp_matches('', ?)", [translated]).fetchone()
+    translated = "^" + _group(body) if anchored else body
+    compiled = re.compile(pattern, flags)
+    python = [bool((compiled.match if anchored else compiled.search)(p)) for p in _PROBES]
+    with _CHECK_LOCK:
+        try:  # RE2 has limits of its own (program size): refuse what it refuses
+            duckdb_says = _CHECK.execute(
+                "SELECT list(regexp_matches(p, ?) ORDER BY i) FROM "
+                "(SELECT unnest(?) AS p, unnest(range(len(?))) AS i)",
+                [translated, _PROBES, _PROBES],
+            ).fetchone()[0]
         except duckdb.Error:
             return None
-    return translated
+    # Defence in depth: DuckDB rewrites some constant patterns before RE2 sees them. A translation
+    # that disagrees with Python on any probe is not used.
+    return translated if list(duckdb_says) == python else None
+
+
+# Strings a translation must decide as Python does, column values of the kind DuckDB's optimizer or
+# RE2's ASCII classes get wrong: empty, newlines at the end and inside, non-ASCII, digits, NUL.
+_PROBES = [
+    "",
+    "a",
+    "nan",
+    "abc",
+    "xa",
+    "a\n",
+    "a\n\n",
+    "\na",
+    "José",
+    "é\u0301",
+    "12",
+    "٣",
+    "a b",
+    "\x00",
+    "Ab",
+    "ß",
+]
