@@ -546,7 +546,13 @@ def test_contracts_dagmesh_cannot_enforce_are_refused_at_load():
             dtype_kwargs={"pyarrow_dtype": pyarrow.list_(pyarrow.int64())}, unique=True
         )
 
+    class MixedValues(pa.DataFrameModel):
+        day: Series[pd.Timestamp] = pa.Field(
+            notin=[dt.date(2024, 3, 10), pd.Timestamp("2024-03-11")]
+        )
+
     cases = [
+        (MixedValues, "mixes date, datetime values"),
         (Indexed, "index"),
         (Warn, "only warns"),
         (Anything, "cannot store"),

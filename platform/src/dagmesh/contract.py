@@ -8,13 +8,16 @@ regex column names, parsers, defaults, warnings-only checks, types without an ex
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import inspect
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 import pandera.pandas as pa
 import pyarrow
 from pandera.api.function_dispatch import Dispatcher
@@ -290,12 +293,46 @@ def _refuse_unenforceable(model: type, schema: pa.DataFrameSchema) -> None:
             raise _refuse(model, f"column {name!r} has parsers; transform the data in the product")
         checks += list(column.checks)
     for check in checks:
+        _refuse_mixed_value_list(model, check)
         if check.raise_warning:
             raise _refuse(
                 model,
                 f"check {check.name!r} only warns (raise_warning=True); a contract check must hold, "
                 "so drop raise_warning or move the rule to the product's expectations",
             )
+
+
+def _value_family(value: Any) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, Decimal):
+        return "decimal"
+    if isinstance(value, (int, float)):  # Arrow makes doubles of these in any order
+        return "number"
+    if isinstance(value, dt.datetime):  # before date: a datetime is a date to Python
+        return "datetime"
+    return type(value).__name__
+
+
+def _refuse_mixed_value_list(model: type, check: pa.Check) -> None:
+    """An `isin` / `notin` list mixing kinds of values (a date and a Timestamp, say) is turned into an
+    Arrow array by pandas in the order of a set, which differs between runs: pandera's own verdict is
+    then not stable, so no verdict can be promised."""
+    stats = check.statistics or {}
+    values = stats.get("allowed_values", stats.get("forbidden_values"))
+    if check.name not in ("isin", "notin") or values is None or isinstance(values, (str, bytes)):
+        return
+    families = {f for v in values if (f := _value_family(v)) is not None}
+    if len(families) > 1:
+        raise _refuse(
+            model,
+            f"check {check.name}({list(values)!r}) mixes {', '.join(sorted(families))} values; "
+            "pandas compares such a list in an order that changes between runs. Use one kind of value",
+        )
 
 
 def read_contract(model: Any) -> Contract:
