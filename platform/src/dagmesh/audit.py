@@ -25,6 +25,7 @@ from pandera.errors import SchemaErrors
 from dagmesh.contract import Contract, ContractCheck, ContractColumn
 from dagmesh.regex import to_re2
 from dagmesh.sql import quote_identifier
+from dagmesh.storage_types import encodes_as_utf8
 
 SAMPLE_ROWS = 5
 
@@ -123,7 +124,7 @@ def _bound(value: Any, column: ContractColumn) -> tuple[str, Any]:
         if isinstance(value, int) and abs(value) > _MAX_EXACT_FLOAT_INT:
             raise _NoSqlForm
         return "CAST(? AS DOUBLE)", float(value)
-    if kind == "str" and type(value) is str and _utf8(value):
+    if kind == "str" and type(value) is str and encodes_as_utf8(value):
         return "CAST(? AS VARCHAR)", value
     if kind == "bool" and type(value) is bool:
         return "CAST(? AS BOOLEAN)", value
@@ -142,14 +143,6 @@ def _bound(value: Any, column: ContractColumn) -> tuple[str, Any]:
 
 class _NoSqlForm(Exception):
     """This check, on this column, has no SQL that decides it exactly as pandera does."""
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _exact_decimal(value: Decimal, arrow: pa.Decimal128Type) -> str:
@@ -211,7 +204,7 @@ def _string_check(check: ContractCheck, column: ContractColumn, col: str) -> tup
         return f"regexp_matches({col}, ?)", [translated]
     if name in ("str_startswith", "str_endswith"):
         text = s.get("string")
-        if type(text) is not str or not _utf8(text):
+        if type(text) is not str or not encodes_as_utf8(text):
             raise _NoSqlForm
         function = "starts_with" if name == "str_startswith" else "ends_with"
         return f"{function}({col}, ?)", [text]

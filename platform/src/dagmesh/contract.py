@@ -120,11 +120,10 @@ class Contract:
     @cached_property
     def dtype_schema(self) -> pa.DataFrameSchema:
         """Only the contract's types (and coercion): pandera itself decides a frame's dtypes."""
+        declared = self.model.to_schema().columns
         return pa.DataFrameSchema(
             {
-                c.name: pa.Column(
-                    self.model.to_schema().columns[c.name].dtype, coerce=c.coerce, nullable=True
-                )
+                c.name: pa.Column(declared[c.name].dtype, coerce=c.coerce, nullable=True)
                 for c in self.columns
             }
         )

@@ -19,7 +19,7 @@ from pandera.errors import SchemaErrors
 
 from dagmesh.audit import SAMPLE_ROWS, CheckOutcome
 from dagmesh.contract import Contract, ContractColumn
-from dagmesh.storage_types import has_sub_microseconds
+from dagmesh.storage_types import encodes_as_utf8, has_sub_microseconds
 
 
 def typed_arrow(
@@ -122,7 +122,7 @@ def _not_text(column: ContractColumn, series: pd.Series) -> CheckOutcome | None:
     """Strings with lone surrogates: valid Python, but no UTF-8 form for the warehouse to hold."""
     if not pa.types.is_string(column.arrow_type):
         return None
-    failing = series.map(_not_utf8).astype(bool)
+    failing = ~series.map(encodes_as_utf8).astype(bool)
     if not failing.any():
         return None
     label = "storable(text must be valid Unicode; these values hold lone surrogates)"
@@ -132,16 +132,6 @@ def _not_text(column: ContractColumn, series: pd.Series) -> CheckOutcome | None:
 
 def _unconvertible(error: Exception, rows: int) -> CheckOutcome:
     return CheckOutcome(None, f"storable({type(error).__name__}: {error})", max(rows, 1), "pandera")
-
-
-def _not_utf8(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _plain(value: Any) -> Any:

@@ -98,3 +98,14 @@ def has_sub_microseconds(series: pd.Series) -> pd.Series:
     if not isinstance(series.dtype, pd.DatetimeTZDtype) or series.dtype.unit != "ns":
         return pd.Series(False, index=series.index)
     return series.notna() & (series.dt.nanosecond != 0)
+
+
+def encodes_as_utf8(value: object) -> bool:
+    """Whether a str can be stored as DuckDB text: lone surrogates have no UTF-8 form."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -184,17 +184,7 @@ class MeshWarehouse(DuckDBResource):
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
         with self.get_connection() as con:
-            if not table_exists_in(con, PUBLICATIONS_TABLE):
-                return None
-            cursor = con.execute(
-                f"SELECT * FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
-                "ORDER BY published_at DESC LIMIT 1",
-                [f"{table[0]}.{table[1]}"],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            return dict(zip([d[0] for d in cursor.description], row, strict=True))
+            return _latest_publication(con, table)
 
     def table_exists(self, table: tuple[str, str]) -> bool:
         with self.get_connection() as con:
@@ -532,13 +522,26 @@ def _evolve_partitioned_table(con: duckdb.DuckDBPyConnection, target: PublishTar
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {type_}")
 
 
-def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> str:
-    row = con.execute(
-        f"SELECT version FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
+def _latest_publication(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str]
+) -> dict[str, object] | None:
+    """The newest row of the publication log for `table`, by column name; None if there is none."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return None
+    cursor = con.execute(
+        f"SELECT * FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
         "ORDER BY published_at DESC LIMIT 1",
         [f"{table[0]}.{table[1]}"],
-    ).fetchone()
-    return str(row[0]) if row and row[0] else ""
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> str:
+    latest = _latest_publication(con, table)
+    return str(latest.get("version") or "") if latest else ""
 
 
 def _major(version: str) -> int:
@@ -549,19 +552,10 @@ def _major(version: str) -> int:
 def _published_types(
     con: duckdb.DuckDBPyConnection, table: tuple[str, str]
 ) -> tuple[pa.Schema, dict[str, str]] | None:
-    """The Arrow schema and pandas dtypes `table` was last published with, when the log has them."""
-    if not table_exists_in(con, PUBLICATIONS_TABLE):
+    """The Arrow schema and pandas dtypes `table` was last published with, when the log has them
+    (logs written before dagmesh recorded types have no such columns)."""
+    latest = _latest_publication(con, table)
+    if not latest or not latest.get("arrow_schema"):
         return None
-    log = qualified_name(PUBLICATIONS_TABLE)
-    known = {r[0] for r in con.execute(f"DESCRIBE {log}").fetchall()}
-    if "arrow_schema" not in known:
-        return None
-    row = con.execute(
-        f"SELECT arrow_schema, pandas_dtypes FROM {log} WHERE table_name = ? "
-        "ORDER BY published_at DESC LIMIT 1",
-        [f"{table[0]}.{table[1]}"],
-    ).fetchone()
-    if not row or not row[0]:
-        return None
-    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(row[0])))
-    return schema, json.loads(row[1] or "{}")
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(str(latest["arrow_schema"]))))
+    return schema, json.loads(str(latest.get("pandas_dtypes") or "{}"))
