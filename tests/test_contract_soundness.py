@@ -21,7 +21,7 @@ from pandera.errors import SchemaErrors
 from pandera.typing import Series
 
 from dagmesh.contract import ContractDefinitionError, read_contract
-from dagmesh.errors import ContractViolation, DagmeshError
+from dagmesh.errors import ContractViolation, DagmeshError, ProductDefinitionError
 from dagmesh.volume import Volume
 from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
 
@@ -561,3 +561,9 @@ def test_contracts_dagmesh_cannot_enforce_are_refused_at_load():
     for model, message in cases:
         with pytest.raises(ContractDefinitionError, match=message):
             read_contract(model)
+
+
+@pytest.mark.parametrize("max_drop", [-0.1, 1.5, float("nan")])
+def test_a_volume_guard_out_of_range_is_refused_when_declared(max_drop):
+    with pytest.raises(ProductDefinitionError, match="a fraction between 0 and 1"):
+        Volume(max_drop=max_drop)
