@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from dagmesh.warehouse import MeshWarehouse
+from dagmesh.storage.warehouse import MeshWarehouse
 from tests.contract_generators import (
     COMPLETENESS,
     DELIBERATE,

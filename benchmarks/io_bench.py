@@ -25,8 +25,8 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from benchmarks.data import BenchOrders, orders_frame
 from benchmarks.timing import compare
-from dagmesh.contract import read_contract
-from dagmesh.warehouse import MeshWarehouse, PublishTarget
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 KEY = dg.AssetKey(["bench", "orders"])
 

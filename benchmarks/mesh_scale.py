@@ -36,8 +36,8 @@ MEASURE = """
 import json, sys, time, os
 from pathlib import Path
 t0 = time.perf_counter()
-from dagmesh.workspace import load_workspace
-import dagmesh.governance.lint as lint
+from dagmesh.binding.workspace import load_workspace
+import dagmesh.tools.lint as lint
 t1 = time.perf_counter()
 locations = load_workspace(Path(sys.argv[1]))
 t2 = time.perf_counter()
@@ -46,7 +46,7 @@ t3 = time.perf_counter()
 
 import dagster as dg
 from dagmesh import MeshWarehouse
-from dagmesh.warehouse import PublishTarget
+from dagmesh.storage.warehouse import PublishTarget
 from dagmesh.governance.sensors import slo_sensor, quality_sensor, drift_sensor
 import pandas as pd
 warehouse = MeshWarehouse(database=sys.argv[2])

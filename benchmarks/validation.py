@@ -10,9 +10,9 @@ import pyarrow as pa
 
 from benchmarks.data import STATUSES, BenchOrders, orders_frame
 from benchmarks.timing import compare
-from dagmesh.audit import audit_staged_table
-from dagmesh.contract import read_contract
-from dagmesh.frame_types import typed_arrow
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.audit import audit_staged_table
+from dagmesh.storage.frame_types import typed_arrow
 
 HAND_WRITTEN = """
 SELECT COUNT(*),

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagmesh.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
+from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
 
 
 @pytest.fixture

@@ -44,9 +44,9 @@ from hypothesis import strategies as st
 from pandera.errors import SchemaError, SchemaErrors
 from pandera.typing import Series
 
-from dagmesh.contract import ContractDefinitionError, read_contract
-from dagmesh.errors import ContractViolation, DagmeshError
-from dagmesh.warehouse import MeshWarehouse, PublishTarget
+from dagmesh.core.errors import ContractViolation, DagmeshError
+from dagmesh.declare.contract import ContractDefinitionError, read_contract
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 # -- column kinds ---------------------------------------------------------------------------------
 

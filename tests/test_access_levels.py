@@ -13,7 +13,7 @@ import pytest
 from pandera.typing import Series
 
 from dagmesh import SLO, data_product, domain_definitions
-from dagmesh.settings import MeshSettings
+from dagmesh.storage.settings import MeshSettings
 
 
 class Prices(pa.DataFrameModel):

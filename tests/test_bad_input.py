@@ -14,10 +14,10 @@ import pytest
 from pandera.typing import Series
 
 from dagmesh import SLO, ContractViolation, ProductDefinitionError, data_product, domain_definitions
-from dagmesh.contract import read_contract
-from dagmesh.errors import DagmeshError
-from dagmesh.settings import MeshSettings
-from dagmesh.warehouse import MeshWarehouse, PublishTarget
+from dagmesh.core.errors import DagmeshError
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 SOURCE: dict[str, object] = {}
 

@@ -11,7 +11,9 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from dagmesh.catalog_site import (
+from dagmesh.binding.workspace import load_workspace
+from dagmesh.storage.settings import HOME_ENV, WAREHOUSE_ENV
+from dagmesh.tools.catalog_site import (
     HTML_FILE,
     MARKDOWN_FILE,
     Catalog,
@@ -20,9 +22,7 @@ from dagmesh.catalog_site import (
     render_html,
     render_markdown,
 )
-from dagmesh.cli import app
-from dagmesh.settings import HOME_ENV, WAREHOUSE_ENV
-from dagmesh.workspace import load_workspace
+from dagmesh.tools.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "workspace.yaml"

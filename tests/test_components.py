@@ -14,11 +14,11 @@ import duckdb
 import pytest
 
 from dagmesh import domain_definitions
-from dagmesh.components import ComponentDefinitionError, declared_products
-from dagmesh.settings import MeshSettings
+from dagmesh.location.components import ComponentDefinitionError, declared_products
+from dagmesh.storage.settings import MeshSettings
 
 GOOD = """\
-type: dagmesh.components.DataProductComponent
+type: dagmesh.location.components.DataProductComponent
 attributes:
   name: brand_totals
   description: Units per brand.
@@ -35,7 +35,7 @@ attributes:
 """
 
 ITEMS = """\
-type: dagmesh.components.DataProductComponent
+type: dagmesh.location.components.DataProductComponent
 attributes:
   name: items
   description: Items sold.
@@ -50,7 +50,7 @@ attributes:
 """
 
 BAD = """\
-type: dagmesh.components.DataProductComponent
+type: dagmesh.location.components.DataProductComponent
 attributes:
   name: broken
   description: Broken.
@@ -132,7 +132,7 @@ def test_the_logistics_domain_declares_a_product_in_yaml():
 
 
 EXACT = """\
-type: dagmesh.components.DataProductComponent
+type: dagmesh.location.components.DataProductComponent
 attributes:
   name: daily_sales
   description: Sales per day, in exact money.

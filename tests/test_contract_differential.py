@@ -47,8 +47,8 @@ from contract_generators import (
 )
 from hypothesis import HealthCheck, given, settings
 
-from dagmesh.contract import read_contract
-from dagmesh.warehouse import MeshWarehouse, PublishTarget
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 pytestmark = [
     # pandera's own failure-case formatting warns about pandas deprecations: not ours to fix.
@@ -129,7 +129,7 @@ def test_published_table_reads_back_with_the_contract_dtype(tmp_path: Path, kind
     contract = read_contract(model)
     if not hasattr(contract, "published_schema"):
         pytest.fail(
-            "Contract.published_schema() is missing (the rewrite of dagmesh.contract adds it)"
+            "Contract.published_schema() is missing (the rewrite of dagmesh.declare.contract adds it)"
         )
     assert contract.published_schema().columns.keys() == {"a"}
     frame = pd.DataFrame({"a": build_column(KINDS[kind], _round_trip_values(kind), "contract")})

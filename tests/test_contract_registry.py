@@ -26,11 +26,11 @@ from pandera.typing import Series
 from typer.testing import CliRunner
 
 from dagmesh import SLO, ProductRef, data_product
-from dagmesh.cli import app
-from dagmesh.contract import read_contract
-from dagmesh.errors import ProductDefinitionError
+from dagmesh.core.errors import ProductDefinitionError
+from dagmesh.declare.contract import read_contract
 from dagmesh.registry import PublishedData, diff_contracts, from_odcs, is_widening, to_odcs
 from dagmesh.registry.odcs import ODCS_API_VERSION, normalized
+from dagmesh.tools.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 # The JSON schema the ODCS package ships beside its model.
@@ -386,7 +386,7 @@ def test_new_guarantees_are_verified_against_published_data():
 
 
 def _real_products():
-    from dagmesh.domain import products_in
+    from dagmesh.location.domain import products_in
     from logistics import products as logistics
     from marketing import products as marketing
     from sales import products as sales

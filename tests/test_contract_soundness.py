@@ -20,10 +20,10 @@ from pandas.testing import assert_frame_equal
 from pandera.errors import SchemaErrors
 from pandera.typing import Series
 
-from dagmesh.contract import ContractDefinitionError, read_contract
-from dagmesh.errors import ContractViolation, DagmeshError, ProductDefinitionError
-from dagmesh.volume import Volume
-from dagmesh.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
+from dagmesh.core.errors import ContractViolation, DagmeshError, ProductDefinitionError
+from dagmesh.declare.contract import ContractDefinitionError, read_contract
+from dagmesh.declare.volume import Volume
+from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
 
 OWNER = "team:sound"
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from dagmesh.contract import read_contract
-from dagmesh.warehouse import MeshWarehouse, PublishTarget
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = 3_000_000
@@ -39,7 +39,7 @@ import sys
 import numpy as np, pandas as pd
 sys.path.insert(0, sys.argv[2])
 from tests.test_crash_safety import target
-from dagmesh.warehouse import MeshWarehouse
+from dagmesh.storage.warehouse import MeshWarehouse
 rows = int(sys.argv[3])
 frame = pd.DataFrame({"id": np.arange(rows), "version": 2, "payload": "v2-" + pd.Series(np.arange(rows)).astype(str)})
 print("publishing", flush=True)

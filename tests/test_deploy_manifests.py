@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from dagster._core.instance.config import dagster_instance_config
 
-from dagmesh.workspace import read_workspace
+from dagmesh.binding.workspace import read_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

@@ -13,9 +13,9 @@ import pytest
 from pandera.typing import Series
 
 from dagmesh import SLO, data_product, domain_definitions
-from dagmesh.expectations import ExpectationsNotEvaluatedError, validate_frame
-from dagmesh.runner import run_mesh
-from dagmesh.settings import MeshSettings
+from dagmesh.binding.expectations import ExpectationsNotEvaluatedError, validate_frame
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.tools.runner import run_mesh
 
 STATE = {"price": 10.0}
 

@@ -28,8 +28,8 @@ from dagmesh.governance import (
     evaluate,
 )
 from dagmesh.governance.enforce import VIOLATIONS_METADATA
-from dagmesh.governance.lint import lint_workspace
-from dagmesh.settings import MeshSettings
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.tools.lint import lint_workspace
 
 POLICIES = {p.name: p for p in STANDARD_POLICIES}
 

@@ -20,7 +20,7 @@ from dagmesh import SLO, MeshWarehouse, data_product, domain_definitions
 from dagmesh.governance import scorecard as scorecard_module
 from dagmesh.governance.findings import open_findings
 from dagmesh.governance.sensors import GOVERNANCE_SENSORS, drift_sensor, quality_sensor, slo_sensor
-from dagmesh.settings import MeshSettings
+from dagmesh.storage.settings import MeshSettings
 
 STATE = {"flaky_bad": False}
 

@@ -19,11 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from dagmesh.runner import plan, run_mesh
-from dagmesh.settings import MeshSettings
-from dagmesh.sources.tpch import tpch_connection
-from dagmesh.warehouse import MeshWarehouse
-from dagmesh.workspace import load_workspace, read_workspace
+from dagmesh.binding.workspace import load_workspace, read_workspace
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.sources.tpch import tpch_connection
+from dagmesh.storage.warehouse import MeshWarehouse
+from dagmesh.tools.runner import plan, run_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "workspace.yaml"

@@ -13,11 +13,11 @@ import pyarrow
 import pytest
 from pandera.typing import Series
 
-import dagmesh.warehouse as warehouse_module
+import dagmesh.storage.warehouse as warehouse_module
 from dagmesh import MeshWarehouse
-from dagmesh.contract import read_contract
-from dagmesh.reads import ROW_GROUP, read_whole_table, row_ranges
-from dagmesh.warehouse import PartitionWindow, PublishTarget
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.reads import ROW_GROUP, read_whole_table, row_ranges
+from dagmesh.storage.warehouse import PartitionWindow, PublishTarget
 
 ROWS = 3 * ROW_GROUP + 1234
 

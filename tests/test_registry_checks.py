@@ -25,7 +25,7 @@ from pandera.engines import pandas_engine
 from pandera.typing import Series
 
 from dagmesh import SLO, data_product
-from dagmesh.contract import REDACTED, SHA256_PATTERN, read_contract
+from dagmesh.declare.contract import REDACTED, SHA256_PATTERN, read_contract
 from dagmesh.registry import PublishedData, diff_contracts, from_odcs, is_widening, to_odcs
 from dagmesh.registry.odcs import (
     AUDITED,
@@ -38,7 +38,7 @@ from dagmesh.registry.odcs import (
 )
 
 # pandera registers its backends on the first validation in a process, which grows the registry of
-# every built-in check's dispatcher; `dagmesh.contract._is_builtin` compares a schema's (deep-copied)
+# every built-in check's dispatcher; `dagmesh.declare.contract._is_builtin` compares a schema's (deep-copied)
 # registry with the current one, so a model whose schema was built before that first validation reads
 # its built-ins as custom afterwards. Validate once first, so every model here is read the same way.
 pa.DataFrameSchema({"x": pa.Column(float, pa.Check.ge(0))}).validate(pd.DataFrame({"x": [1.0]}))

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from pandera.errors import SchemaError, SchemaErrors
 from pandera.typing import Series
 
-from dagmesh.audit import AuditResult, audit_staged_table, compile_column
-from dagmesh.contract import Contract, read_contract
-from dagmesh.frame_types import typed_arrow
+from dagmesh.declare.contract import Contract, read_contract
+from dagmesh.storage.audit import AuditResult, audit_staged_table, compile_column
+from dagmesh.storage.frame_types import typed_arrow
 
 ALPHABET = "abé"
 # pandera's own failure-case formatting warns about a pandas deprecation: not ours to fix.

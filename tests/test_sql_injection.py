@@ -15,9 +15,9 @@ import pytest
 from pandera.typing import Series
 
 from dagmesh import SLO, ProductDefinitionError, data_product, domain_definitions
-from dagmesh.contract import read_contract
-from dagmesh.settings import MeshSettings
-from dagmesh.warehouse import MeshWarehouse, PublishTarget
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 PLATFORM = Path(__file__).resolve().parents[1] / "platform" / "src" / "dagmesh"
 EVIL = 'x"; DROP TABLE sentinel.keep; --'

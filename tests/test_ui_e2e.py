@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from dagmesh.workspace import read_workspace
+from dagmesh.binding.workspace import read_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "workspace.yaml"
@@ -311,7 +311,7 @@ def test_every_code_location_loads_in_graphql_and_in_the_browser(
 def test_product_page_shows_its_card_and_contract_schema(webserver: Webserver, page: Any) -> None:
     from playwright.sync_api import expect
 
-    from dagmesh.contract import read_contract
+    from dagmesh.declare.contract import read_contract
     from sales import contracts
 
     page.goto(f"{webserver.url}/assets/sales/orders")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagmesh.workspace import read_workspace
+from dagmesh.binding.workspace import read_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

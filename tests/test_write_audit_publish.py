@@ -18,7 +18,7 @@ import pytest
 from pandera.typing import Series
 
 from dagmesh import SLO, DataProduct, data_product, domain_definitions
-from dagmesh.settings import MeshSettings
+from dagmesh.storage.settings import MeshSettings
 
 OWNER = "team:ledger"
 DAILY = SLO(max_lag=timedelta(days=1))

@@ -1,28 +1,33 @@
 """dagmesh: a data mesh on Dagster. Domains declare products; the platform builds, audits and governs them."""
 
-from dagmesh.audit import AuditResult, CheckOutcome
-from dagmesh.components import DataProductComponent, declared_products
-from dagmesh.contract import Contract, read_contract
-from dagmesh.domain import domain_definitions, products_in
-from dagmesh.errors import (
+from dagmesh.binding.io_manager import MeshIOManager
+from dagmesh.core.errors import (
     ContractShapeError,
     ContractViolation,
     DagmeshError,
     MissingUpstreamError,
     ProductDefinitionError,
 )
-from dagmesh.frames import query
-from dagmesh.io_manager import MeshIOManager
-from dagmesh.product import SLO, DataProduct, ProductRef, data_product
-from dagmesh.settings import MeshSettings
-from dagmesh.sources import TpchSource
-from dagmesh.volume import Volume
-from dagmesh.warehouse import MeshWarehouse, WarehouseLockedError
+from dagmesh.declare.access import Access
+from dagmesh.declare.contract import Contract, read_contract
+from dagmesh.declare.interface import ColumnInterface, ProductInterface
+from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
+from dagmesh.declare.volume import Volume
+from dagmesh.location.components import DataProductComponent
+from dagmesh.location.domain import domain_definitions, mesh_location, products_in
+from dagmesh.location.project import load_domain
+from dagmesh.storage.audit import AuditResult, CheckOutcome
+from dagmesh.storage.frames import query
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.sources import TpchSource
+from dagmesh.storage.warehouse import MeshWarehouse, WarehouseLockedError
 
 __all__ = [
     "SLO",
+    "Access",
     "AuditResult",
     "CheckOutcome",
+    "ColumnInterface",
     "Contract",
     "ContractShapeError",
     "ContractViolation",
@@ -34,13 +39,15 @@ __all__ = [
     "MeshWarehouse",
     "MissingUpstreamError",
     "ProductDefinitionError",
+    "ProductInterface",
     "ProductRef",
     "TpchSource",
     "Volume",
     "WarehouseLockedError",
     "data_product",
-    "declared_products",
     "domain_definitions",
+    "load_domain",
+    "mesh_location",
     "products_in",
     "query",
     "read_contract",

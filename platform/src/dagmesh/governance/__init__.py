@@ -1,13 +1,13 @@
 """Federated computational governance: policies as code, access levels, and the governance location."""
 
-from dagmesh.governance.access import AccessDeniedError, may_read
+from dagmesh.declare.access import AccessDeniedError, may_read
+from dagmesh.declare.interface import ProductInterface
 from dagmesh.governance.enforce import enforce_on_load, policies_for
 from dagmesh.governance.policy import (
     MeshView,
     Policy,
     PolicyConfigError,
     PolicyViolationError,
-    ProductView,
     Severity,
     Violation,
     evaluate,
@@ -21,7 +21,7 @@ __all__ = [
     "Policy",
     "PolicyConfigError",
     "PolicyViolationError",
-    "ProductView",
+    "ProductInterface",
     "Severity",
     "Violation",
     "enforce_on_load",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from dagmesh.governance.monitors import Finding
-from dagmesh.sql import qualified_name, quote_identifier
-from dagmesh.warehouse import MeshWarehouse, table_exists_in
+from dagmesh.storage.sql import qualified_name, quote_identifier
+from dagmesh.storage.warehouse import MeshWarehouse, table_exists_in
 
 FINDINGS_TABLE = ("_dagmesh", "findings")
 

@@ -15,9 +15,9 @@ import dagster as dg
 import duckdb
 from dagster._time import get_current_datetime
 
-from dagmesh.asset import CONTRACT_CHECK
-from dagmesh.sql import qualified_name
-from dagmesh.warehouse import PUBLICATIONS_TABLE, MeshWarehouse, table_exists_in
+from dagmesh.binding.asset import CONTRACT_CHECK
+from dagmesh.storage.sql import qualified_name
+from dagmesh.storage.warehouse import PUBLICATIONS_TABLE, MeshWarehouse, table_exists_in
 
 
 @dataclass(frozen=True)

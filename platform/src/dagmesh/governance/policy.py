@@ -13,63 +13,13 @@ from enum import StrEnum
 
 import dagster as dg
 
-from dagmesh.errors import DagmeshError
-from dagmesh.metadata import metadata_value
+from dagmesh.core.errors import DagmeshError
+from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface
 
 
 class Severity(StrEnum):
     WARN = "warn"
     ERROR = "error"
-
-
-@dataclass(frozen=True)
-class ProductView:
-    """What governance knows about one asset, read from its Dagster spec."""
-
-    key: dg.AssetKey
-    location: str
-    owners: tuple[str, ...]
-    description: str
-    access: str | None
-    version: str | None
-    contract: str | None
-    columns: tuple[dg.TableColumn, ...]
-    has_slo: bool
-    inputs: tuple[dg.AssetKey, ...]
-    allowed_consumers: tuple[str, ...] = ()
-    is_product: bool = True
-
-    @property
-    def name(self) -> str:
-        return self.key.to_user_string()
-
-    @property
-    def domain(self) -> str:
-        return self.key.path[0]
-
-    @classmethod
-    def from_spec(cls, spec: dg.AssetSpec, location: str) -> ProductView:
-        metadata = spec.metadata or {}
-
-        def value(name: str) -> object:
-            return metadata_value(metadata, name)
-
-        schema = value("dagster/column_schema")
-        allowed = value("dagmesh/allowed_consumers") or []
-        return cls(
-            key=spec.key,
-            location=location,
-            owners=tuple(spec.owners or ()),
-            description=(spec.description or "").strip(),
-            access=str(value("dagmesh/access")) if value("dagmesh/access") else None,
-            version=str(value("dagmesh/version")) if value("dagmesh/version") else None,
-            contract=str(value("dagmesh/contract")) if value("dagmesh/contract") else None,
-            columns=tuple(schema.columns) if isinstance(schema, dg.TableSchema) else (),
-            has_slo=spec.freshness_policy is not None,
-            inputs=tuple(dep.asset_key for dep in spec.deps),
-            allowed_consumers=tuple(str(a) for a in allowed) if isinstance(allowed, list) else (),
-            is_product="dagmesh/contract" in metadata,
-        )
 
 
 @dataclass(frozen=True)
@@ -87,7 +37,7 @@ class Violation:
 
 
 # A check returns the problems it found with one product, as (message, fix) pairs.
-PolicyCheck = Callable[[ProductView, "MeshView"], Iterable[tuple[str, str]]]
+PolicyCheck = Callable[[ProductInterface, "MeshView"], Iterable[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -99,7 +49,7 @@ class Policy:
     severity: Severity
     check: PolicyCheck
 
-    def evaluate(self, product: ProductView, mesh: MeshView) -> list[Violation]:
+    def evaluate(self, product: ProductInterface, mesh: MeshView) -> list[Violation]:
         return [
             Violation(self.name, self.severity, product.name, product.owners, message, fix)
             for message, fix in self.check(product, mesh)
@@ -110,25 +60,32 @@ class Policy:
 class MeshView:
     """Every product governance can see, for rules that look across domains (access)."""
 
-    products: dict[dg.AssetKey, ProductView] = field(default_factory=dict)
+    products: dict[dg.AssetKey, ProductInterface] = field(default_factory=dict)
+    # The code location each product was loaded from.
+    locations: dict[dg.AssetKey, str] = field(default_factory=dict)
     # Interfaces of products outside the loaded locations (the published contract registry).
-    interfaces: Mapping[dg.AssetKey, ProductView] = field(default_factory=dict)
+    interfaces: Mapping[dg.AssetKey, ProductInterface] = field(default_factory=dict)
 
-    def lookup(self, key: dg.AssetKey) -> ProductView | None:
+    def lookup(self, key: dg.AssetKey) -> ProductInterface | None:
         return self.products.get(key) or self.interfaces.get(key)
+
+    def add(self, location: str, specs: Iterable[dg.AssetSpec]) -> None:
+        """The assets of one location (other domains' products, external here, are only inputs)."""
+        for spec in specs:
+            if (spec.metadata or {}).get(EXTERNAL_METADATA):
+                continue
+            self.products[spec.key] = ProductInterface.from_spec(spec)
+            self.locations[spec.key] = location
 
     @classmethod
     def from_definitions(
         cls,
         locations: Mapping[str, dg.Definitions],
-        interfaces: Mapping[dg.AssetKey, ProductView] | None = None,
+        interfaces: Mapping[dg.AssetKey, ProductInterface] | None = None,
     ) -> MeshView:
         view = cls(interfaces=interfaces or {})
         for location, defs in locations.items():
-            for spec in defs.resolve_all_asset_specs():
-                if (spec.metadata or {}).get("dagmesh/external"):
-                    continue  # another domain's product, seen here only as an input
-                view.products[spec.key] = ProductView.from_spec(spec, location)
+            view.add(location, defs.resolve_all_asset_specs())
         return view
 
 
@@ -137,10 +94,14 @@ class PolicyConfigError(DagmeshError):
 
 
 class PolicyViolationError(DagmeshError):
-    """Error-severity violations: the code location must not load."""
+    """Error-severity violations: the code location must not load.
 
-    def __init__(self, violations: Sequence[Violation]):
+    `definitions` are the location's definitions with every violation recorded, for tools that report
+    (`dagmesh lint`) rather than stop."""
+
+    def __init__(self, violations: Sequence[Violation], definitions: dg.Definitions | None = None):
         self.violations = list(violations)
+        self.definitions = definitions
         lines = [f"{len(violations)} governance policy violation(s):"]
         lines += [f"  - {v}" for v in violations]
         super().__init__("\n".join(lines))

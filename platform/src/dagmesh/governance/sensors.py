@@ -14,7 +14,7 @@ from collections.abc import Callable
 import dagster as dg
 from dagster import DagsterRunStatus
 
-from dagmesh.asset import WAREHOUSE_KEY
+from dagmesh.binding.asset import WAREHOUSE_KEY
 from dagmesh.governance.findings import replace_findings
 from dagmesh.governance.monitors import (
     Finding,
@@ -25,7 +25,7 @@ from dagmesh.governance.monitors import (
     latest_publications,
     stale_products,
 )
-from dagmesh.warehouse import MeshWarehouse
+from dagmesh.storage.warehouse import MeshWarehouse
 
 Monitor = Callable[[dg.DagsterInstance, MeshWarehouse, list[Publication]], list[Finding]]
 TICK_SECONDS = 60

@@ -2,47 +2,56 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from dagmesh.governance.access import access_problem
-from dagmesh.governance.policy import MeshView, Policy, ProductView, Severity
+import dagster as dg
 
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-MASKS = ("sha256", "redacted")
+from dagmesh.declare.access import Access, access_message, may_read
+from dagmesh.declare.interface import ProductInterface
+from dagmesh.declare.names import MASKS, NAME_PATTERN, SEMVER_PATTERN
+from dagmesh.governance.policy import MeshView, Policy, Severity
 
 
-def _has_owners(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+def access_problem(
+    consumer: dg.AssetKey, consumer_owners: tuple[str, ...], producer: ProductInterface
+) -> str | None:
+    if may_read(consumer, producer.key, producer.access, producer.allowed_consumers):
+        return None
+    return access_message(
+        consumer, consumer_owners, producer.key, producer.owners, producer.access or "unknown"
+    )
+
+
+def _has_owners(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
     if not product.owners:
         yield "has no owners", "declare owners=['team:<name>'] or an email"
 
 
-def _has_description(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+def _has_description(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
     if not product.description:
         yield "has no description", "add a docstring saying what the product is and who it is for"
 
 
-def _has_contract(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+def _has_contract(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
     if not product.contract or not product.columns:
         yield "has no contract", "declare it with @data_product(contract=<pandera DataFrameModel>)"
 
 
-def _has_slo(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
+def _has_slo(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
     if not product.has_slo:
         yield "has no SLO (freshness policy)", "declare slo=SLO(max_lag=timedelta(...))"
 
 
-def _has_version(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
-    if not product.version or not SEMVER.match(product.version):
+def _has_version(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
+    if not product.version or not SEMVER_PATTERN.match(product.version):
         yield (
             f"has no semantic version (got {product.version!r})",
             "declare version='MAJOR.MINOR.PATCH'",
         )
 
 
-def _public_columns_documented(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
-    if product.access != "public":
+def _public_columns_documented(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
+    if product.access != Access.PUBLIC:
         return
     missing = [c.name for c in product.columns if not (c.description or "").strip()]
     if missing:
@@ -52,14 +61,10 @@ def _public_columns_documented(product: ProductView, _: MeshView) -> Iterator[tu
         )
 
 
-def _pii_not_public(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
-    if product.access != "public":
+def _pii_not_public(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
+    if product.access != Access.PUBLIC:
         return
-    exposed = [
-        c.name
-        for c in product.columns
-        if (c.tags or {}).get("pii") == "true" and (c.tags or {}).get("mask") not in MASKS
-    ]
+    exposed = [c.name for c in product.columns if c.pii and c.mask not in MASKS]
     if exposed:
         yield (
             f"is public but exposes PII column(s) {', '.join(exposed)} unmasked",
@@ -68,14 +73,14 @@ def _pii_not_public(product: ProductView, _: MeshView) -> Iterator[tuple[str, st
         )
 
 
-def _naming(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
-    bad = [part for part in product.key.path if not NAME.match(part)]
+def _naming(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
+    bad = [part for part in product.key.path if not NAME_PATTERN.match(part)]
     if bad:
         yield (
             f"name part(s) {', '.join(map(repr, bad))} break the convention",
             "use lower_snake_case",
         )
-    columns = [c.name for c in product.columns if not NAME.match(c.name)]
+    columns = [c.name for c in product.columns if not NAME_PATTERN.match(c.name)]
     if columns:
         yield (
             f"column(s) {', '.join(map(repr, columns))} break the naming convention",
@@ -83,7 +88,7 @@ def _naming(product: ProductView, _: MeshView) -> Iterator[tuple[str, str]]:
         )
 
 
-def _reads_allowed(product: ProductView, mesh: MeshView) -> Iterator[tuple[str, str]]:
+def _reads_allowed(product: ProductInterface, mesh: MeshView) -> Iterator[tuple[str, str]]:
     for upstream in product.inputs:
         producer = mesh.lookup(upstream)
         if producer is None:

@@ -20,13 +20,13 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from dagmesh.domain import DECLARED_PRODUCTS
-from dagmesh.product import DataProduct, ProductRef
+from dagmesh.binding.asset import declared_products
+from dagmesh.binding.workspace import read_workspace
+from dagmesh.declare.product import DataProduct, ProductRef
 from dagmesh.registry.diff import Change, PublishedData, diff_contracts
 from dagmesh.registry.odcs import custom_property, normalized, to_odcs, validate_odcs
 from dagmesh.registry.store import contract_file, domain_folder, read_published, write_contract
-from dagmesh.warehouse import table_for_key
-from dagmesh.workspace import read_workspace
+from dagmesh.storage.warehouse import table_for_key
 
 UP_TO_DATE = "up to date"
 UNPUBLISHED = "unpublished changes"
@@ -99,15 +99,10 @@ def load_mesh(workspace: Path, *, locations: Collection[str] | None = None) -> l
     for location in read_workspace(workspace):
         if locations is not None and location.name not in locations:
             continue
-        graph = location.load().resolve_asset_graph()
-        for key in sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
-            if "dagmesh/contract" not in graph.get(key).metadata:
-                continue
-            product = DECLARED_PRODUCTS.get(key)
-            if product is None:
-                continue
+        products = declared_products(location.load())
+        for key in sorted(products, key=lambda k: k.to_user_string()):
             folder = domain_folder(location, root, key.path[0])
-            found.append(MeshProduct(key, location.name, product, folder))
+            found.append(MeshProduct(key, location.name, products[key], folder))
     return found
 
 

@@ -26,8 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow
 
-from dagmesh.audit import compile_column
-from dagmesh.contract import ContractCheck, ContractColumn
+from dagmesh.declare.contract import ContractCheck, ContractColumn
 from dagmesh.registry.odcs import (
     AUDITED,
     ContractDocumentError,
@@ -45,7 +44,8 @@ from dagmesh.registry.odcs import (
     table_object,
     unique_together,
 )
-from dagmesh.sql import qualified_name, quote_identifier
+from dagmesh.storage.audit import compile_column
+from dagmesh.storage.sql import qualified_name, quote_identifier
 
 ACCESS_ORDER = {"private": 0, "internal": 1, "public": 2}
 # Integers a float type holds exactly, by the float's width: FLOAT's 24-bit mantissa holds 16-bit

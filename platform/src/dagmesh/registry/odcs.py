@@ -36,11 +36,11 @@ from pandera.engines import pandas_engine
 from pandera.typing import Series
 from pydantic import ValidationError
 
-from dagmesh.contract import Contract, ContractCheck, ContractColumn
-from dagmesh.errors import DagmeshError
-from dagmesh.product import DataProduct
-from dagmesh.storage_types import UnsupportedTypeError, arrow_type, duckdb_type
-from dagmesh.warehouse import table_for_key
+from dagmesh.core.errors import DagmeshError
+from dagmesh.declare.contract import Contract, ContractCheck, ContractColumn
+from dagmesh.declare.product import DataProduct
+from dagmesh.declare.types import UnsupportedTypeError, arrow_type, duckdb_type
+from dagmesh.storage.warehouse import table_for_key
 
 ODCS_API_VERSION = "v3.2.0"
 PANDERA_ENGINE = "pandera"
@@ -409,7 +409,7 @@ def contract_checks(
     column: str | None, rules: Sequence[Mapping[str, Any]], arrow: pyarrow.DataType | None
 ) -> tuple[ContractCheck, ...]:
     """`pandera_rules` as `ContractCheck`s: typed statistics, and for a built-in the pandera check, so
-    `dagmesh.audit` can compile it to SQL. Custom checks have no body here, only their fingerprint."""
+    `dagmesh.storage.audit` can compile it to SQL. Custom checks have no body here, only their fingerprint."""
     checks = []
     for rule in rules:
         statistics = _revive(rule["statistics"], arrow) if arrow is not None else rule["statistics"]
@@ -427,7 +427,7 @@ def contract_checks(
 
 
 def contract_column(prop: Mapping[str, Any], *, as_produced: bool = False) -> ContractColumn:
-    """A property as the platform's `ContractColumn`, so `dagmesh.audit` can compile its checks to SQL:
+    """A property as the platform's `ContractColumn`, so `dagmesh.storage.audit` can compile its checks to SQL:
     with its checks and uniqueness as published, or `as_produced` (audited before masking)."""
     dtype, arrow = column_dtype(prop)
     name = str(prop["name"])

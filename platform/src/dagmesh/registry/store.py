@@ -1,62 +1,91 @@
 """The registry on disk: `<domain folder>/contracts/<product>/v<MAJOR>.odcs.yaml`, one file per major.
 
 The domain folder is the folder of the code location's package (the nearest `pyproject.toml` above its
-module: `domains/sales` for `sales.definitions`, `platform` for the platform's governance location), so the
-registry is committed with the domain's code and reviewed with it. A location whose module has no package
-folder of its own (a bare `python_file`) uses `<workspace>/domains/<domain>`.
+module: `domains/sales` for `sales.definitions`, `platform/governance` for the governance location), so
+the registry is committed with the domain's code and reviewed with it. A location whose module has no
+package folder of its own (a bare `python_file`) uses `<workspace>/domains/<domain>`. This module is the
+one place that rule is written: the registry, the cards, the catalog and the governance lookup use it.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
 
+from dagmesh.binding.workspace import CodeLocation, read_workspace
 from dagmesh.registry.odcs import dump_odcs, load_odcs
-from dagmesh.settings import nearest_folder_with
-from dagmesh.workspace import CodeLocation
+from dagmesh.storage.settings import nearest_folder_with
 
 CONTRACTS_DIR = "contracts"
 FILE_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.odcs\.yaml$")
 
 
 def _module_file(location: CodeLocation) -> Path | None:
+    """The file of the location's module, found without running it (a consumer never imports a producer)."""
     if location.file is not None:
         return location.file
     if location.module:
-        source = getattr(importlib.import_module(location.module), "__file__", None)
-        return Path(source) if source else None
+        try:
+            spec = importlib.util.find_spec(location.module)
+        except (ImportError, ValueError):
+            return None
+        return Path(spec.origin) if spec is not None and spec.origin else None
     return None
 
 
-def _package_folder(source: Path) -> tuple[Path, Path | None] | None:
-    """The nearest folder above `source` with a `pyproject.toml`, and the project (workspace.yaml) above it."""
+def package_folder(source: Path, root: Path) -> Path | None:
+    """The package folder of `source` (the nearest `pyproject.toml` above it), as a folder of `root`.
+
+    A package imported from another checkout of the project (an installed copy, a test's copy of the
+    repository) maps to the same relative folder under `root`, so the answer never depends on where the
+    code was installed from. None when `source` belongs to no package of a project.
+    """
+    root = root.resolve()
     for folder in source.resolve().parents:
         if (folder / "workspace.yaml").is_file():
             return None  # reached a project root without passing a package
         if (folder / "pyproject.toml").is_file():
-            return folder, nearest_folder_with("workspace.yaml", folder.parent)
+            if folder != root and root in folder.parents:
+                return folder
+            project = nearest_folder_with("workspace.yaml", folder.parent)
+            if project is not None and (root / folder.relative_to(project)).is_dir():
+                return root / folder.relative_to(project)
+            return None
     return None
 
 
-def domain_folder(location: CodeLocation, root: Path, domain: str) -> Path:
-    """Where `location`'s registry lives: the package folder of its module, inside `root`.
+def registry_folder(source: Path | None, root: Path, domain: str) -> Path:
+    """Where a domain's registry lives: its package folder, else `root/domains/<domain>`."""
+    found = package_folder(source, root) if source is not None else None
+    return found if found is not None else root.resolve() / "domains" / domain
 
-    A package imported from another checkout of the project (an installed copy, a test's copy of the
-    repository) maps to the same relative folder under `root`, so the answer never depends on where the
-    code was installed from. Without a package folder: `root/domains/<domain>`.
-    """
-    root = root.resolve()
-    source = _module_file(location)
-    found = _package_folder(source) if source is not None else None
-    if found is not None:
-        package, project = found
-        if package != root and root in package.parents:
-            return package
-        if project is not None and (root / package.relative_to(project)).is_dir():
-            return root / package.relative_to(project)
-    return root / "domains" / domain
+
+def domain_folder(location: CodeLocation, root: Path, domain: str) -> Path:
+    """Where `location`'s registry lives (see `registry_folder`)."""
+    return registry_folder(_module_file(location), root, domain)
+
+
+def producer_folder(root: Path, domain: str) -> Path:
+    """The registry folder of `domain`, for a consumer: its location in `root`'s workspace.yaml."""
+    workspace = root / "workspace.yaml"
+    locations = read_workspace(workspace) if workspace.is_file() else []
+    for location in locations:
+        if location.name == domain:
+            return domain_folder(location, root, domain)
+    return registry_folder(None, root, domain)
+
+
+def registry_link(folder: Path | None, root: Path, domain: str, product: str, major: int) -> str:
+    """The registry file of `product`'s major, relative to the project root (for cards and catalogs)."""
+    path = contract_file(
+        registry_folder(None, root, domain) if folder is None else folder, product, major
+    )
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def contract_file(folder: Path, product: str, major: int) -> Path:

@@ -1,0 +1,1 @@
+"""The governance code location: the mesh scorecard and the sensors that watch every location."""

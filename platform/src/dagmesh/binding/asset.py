@@ -1,0 +1,251 @@
+"""A declared product becomes a Dagster asset whose step runs write-audit-publish.
+
+The contract audit runs inside the asset's step rather than in `IOManager.handle_output`: Dagster accepts
+asset check results only from the step's compute (an IO manager's `log_event` takes materializations and
+observations only), and the check must show in the UI as passed or failed. Inputs are still loaded by the
+mesh IO manager, through Arrow.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from dagmesh.binding.card import product_card
+from dagmesh.binding.expectations import expectations_check
+from dagmesh.core.errors import (
+    ContractShapeError,
+    ContractViolation,
+    DagmeshError,
+    ProductFailedError,
+)
+from dagmesh.declare.interface import (
+    CONSUMER_METADATA,
+    CONSUMER_OWNERS_METADATA,
+    ColumnInterface,
+    ProductInterface,
+)
+from dagmesh.declare.product import CONTEXT_PARAM, DataProduct
+from dagmesh.storage.audit import AuditResult
+from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
+
+CONTRACT_CHECK = "contract"
+WAREHOUSE_KEY = "warehouse"
+WAREHOUSE_POOL = "dagmesh_warehouse"
+KINDS = {"duckdb", "pandas", "pandera"}
+# The declaration an asset was built from rides on its compute function: a location returns what it
+# declared, and the registry reads contracts from the loaded assets (no registry filled on import).
+PRODUCT_ATTRIBUTE = "__dagmesh_product__"
+
+
+def publish_target(product: DataProduct, domain: str) -> PublishTarget:
+    key = product.key(domain)
+    return PublishTarget(
+        product=key.to_user_string(),
+        table=table_for_key(key.path),
+        contract=product.contract,
+        owners=product.owners,
+        version=product.version,
+        partition_column=product.partition_column,
+        access=product.access,
+        allowed_consumers=tuple(product.allowed_consumers),
+        max_lag_seconds=product.slo.max_lag.total_seconds(),
+        volume=product.volume,
+    )
+
+
+def product_interface(product: DataProduct, domain: str) -> ProductInterface:
+    """The product's interface record, as its asset carries it."""
+    key = product.key(domain)
+    schema, table = table_for_key(key.path)
+    return ProductInterface(
+        key=key,
+        owners=product.owners,
+        description=product.description,
+        access=product.access,
+        version=product.version,
+        contract=product.contract.name,
+        slo=product.slo.describe(),
+        inputs=tuple(ref.resolve(domain) for ref in product.inputs.values()),
+        allowed_consumers=tuple(product.allowed_consumers),
+        partition_column=product.partition_column or "",
+        table=f"{schema}.{table}",
+        volume=product.volume.describe(),
+        columns=tuple(
+            ColumnInterface.from_table_column(c) for c in product.contract.table_schema().columns
+        ),
+    )
+
+
+def declared_product(asset: dg.AssetsDefinition) -> DataProduct | None:
+    """The `@data_product` declaration `asset` was built from, or None for any other asset."""
+    compute = getattr(asset.op.compute_fn, "decorated_fn", None) if asset.is_executable else None
+    found = getattr(compute, PRODUCT_ATTRIBUTE, None)
+    return found if isinstance(found, DataProduct) else None
+
+
+def declared_products(defs: dg.Definitions) -> dict[dg.AssetKey, DataProduct]:
+    """Every data product of a loaded code location, by key."""
+    found: dict[dg.AssetKey, DataProduct] = {}
+    for asset in defs.assets or ():
+        if isinstance(asset, dg.AssetsDefinition):
+            product = declared_product(asset)
+            if product is not None:
+                found[asset.key] = product
+    return found
+
+
+def _audit_metadata(audit: AuditResult) -> dict[str, Any]:
+    return {
+        "rows_audited": audit.rows,
+        "checks": len(audit.outcomes),
+        "failed_checks": len(audit.failed),
+        "results": dg.MetadataValue.md(audit.markdown()),
+    }
+
+
+def _failure_metadata(error: Exception) -> dict[str, Any]:
+    if isinstance(error, ContractViolation):
+        metadata = _audit_metadata(error.result)
+        for outcome in error.result.failed:
+            where = outcome.column or "table"
+            metadata[f"failed: {where} {outcome.check}"] = dg.MetadataValue.json(
+                {
+                    "failing_rows": outcome.failures,
+                    "samples": [_jsonable(s) for s in outcome.samples],
+                }
+            )
+        return metadata
+    assert isinstance(error, ContractShapeError)
+    return {"missing_columns": error.missing, "extra_columns": error.extra}
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
+        for k, v in row.items()
+    }
+
+
+def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | None:
+    # A one-partition run (what a partitioned schedule launches) has a partition key but no range
+    # tags: it must still replace only its window, not the whole table.
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return None
+    window = context.partition_time_window
+    keys = context.partition_key_range
+    label = keys.start if keys.start == keys.end else f"{keys.start}..{keys.end}"
+    return PartitionWindow(start=window.start, end=window.end, label=label)
+
+
+def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinition:
+    """The Dagster asset for `product` in `domain`, with its contract check, card, schema and SLO.
+
+    The location adds what only it knows (consumers, the registry link) as post-processing.
+    """
+    key = product.key(domain)
+    interface = product_interface(product, domain)
+    target = publish_target(product, domain)
+    # Each input carries its consumer, so the IO manager can enforce access levels at read time.
+    consumer = {
+        CONSUMER_METADATA: key.to_user_string(),
+        CONSUMER_OWNERS_METADATA: list(product.owners),
+    }
+    ins = {
+        param: dg.AssetIn(key=ref.resolve(domain), metadata=consumer)
+        for param, ref in product.inputs.items()
+    }
+
+    def compute(context: dg.AssetExecutionContext, **loaded: Any) -> Iterator[Any]:
+        kwargs: dict[str, Any] = {param: loaded[param] for param in product.inputs}
+        for name in product.resource_params:
+            kwargs[name] = getattr(context.resources, name)
+        if product.wants_context:
+            kwargs[CONTEXT_PARAM] = context
+        try:
+            frame = product.fn(**kwargs)
+        except DagmeshError:
+            raise
+        except Exception as error:
+            # Bad source files and bugs surface with the product and its owners, and the promise
+            # that matters: nothing was published.
+            raise ProductFailedError(
+                f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed while computing: "
+                f"{type(error).__name__}: {error}. Nothing was published; consumers keep the last good "
+                "version. Fix the source data or the product's code and materialize it again."
+            ) from error
+        warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
+        try:
+            result = warehouse.publish(target, frame, _partition_window(context))
+        except (ContractViolation, ContractShapeError) as error:
+            yield dg.AssetCheckResult(
+                check_name=CONTRACT_CHECK,
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=_failure_metadata(error),
+            )
+            raise dg.Failure(description=str(error), metadata=_failure_metadata(error)) from error
+        yield dg.AssetCheckResult(
+            check_name=CONTRACT_CHECK, passed=True, metadata=_audit_metadata(result.audit)
+        )
+        yield dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows,
+                "dagster/table_name": result.table,
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name, type_) for name, type_ in result.columns]
+                ),
+                "dagmesh/version": product.version,
+            }
+        )
+
+    # Dagster reads inputs from the signature: give the generic compute the product's input names.
+    parameters = [inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in ins]
+    compute.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    compute.__name__ = product.name
+    setattr(compute, PRODUCT_ATTRIBUTE, product)
+
+    return dg.asset(
+        key=key,
+        ins=ins,
+        description=product_card(interface),
+        metadata=interface.to_metadata(product.contract.table_schema()),
+        tags={
+            "dagmesh/access": product.access,
+            "dagmesh/version": product.version,
+            "dagmesh/domain": domain,
+        },
+        owners=list(product.owners),
+        kinds=KINDS,
+        group_name=domain,
+        code_version=product.version,
+        freshness_policy=product.slo.freshness_policy(),
+        automation_condition=product.automation_condition,
+        partitions_def=product.partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if product.partitions_def else None,
+        required_resource_keys={WAREHOUSE_KEY, *product.resource_params},
+        check_specs=[
+            dg.AssetCheckSpec(
+                CONTRACT_CHECK,
+                asset=key,
+                blocking=True,
+                description=f"Contract {product.contract.name}: every check audited before publishing.",
+            )
+        ],
+        pool=WAREHOUSE_POOL,
+    )(compute)
+
+
+def product_definitions(product: DataProduct, domain: str) -> dg.Definitions:
+    """One product's share of its location: the asset, its contract check and its expectations."""
+    asset = build_product_asset(product, domain)
+    checks = []
+    if product.expectations:
+        checks.append(
+            expectations_check(asset.key, table_for_key(asset.key.path), product.expectations)
+        )
+    return dg.Definitions(assets=[asset], asset_checks=checks)

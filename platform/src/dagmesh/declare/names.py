@@ -1,0 +1,22 @@
+"""The naming rules of the mesh, in one place: product, domain and column names, owners, versions, masks."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+# lower_snake_case, a letter first, at most 63 characters (Dagster's tag-value limit).
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# 'team:name' or an email address, as Dagster's asset owners require.
+OWNER_PATTERN = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+class Mask(StrEnum):
+    """How a PII column is masked before publishing."""
+
+    SHA256 = "sha256"
+    REDACTED = "redacted"
+
+
+MASKS: tuple[str, ...] = tuple(mask.value for mask in Mask)

@@ -1,0 +1,273 @@
+"""Declarative data products: a Dagster Component, so a team can declare a product in YAML.
+
+A thin layer over `@data_product`: the YAML becomes a pandera contract and a product function (SQL over the
+inputs, or a Python function), then the same declaration the Python API makes. Dagster's component loader
+parses `defs.yaml` and reports validation errors with file and line numbers; the rules that `@data_product`
+enforces (owners, versions, check names) are validators here, so they get line numbers too.
+
+    # domains/<domain>/src/<domain>/defs/<product>/defs.yaml
+    type: dagmesh.location.components.DataProductComponent
+    attributes:
+      name: part_demand
+      description: Units sold per brand.
+      owners: [team:logistics]
+      access: internal
+      version: 1.0.0
+      slo: {max_lag_hours: 26}
+      inputs: [parts, sales/line_items]
+      automation: eager
+      columns:
+        - {name: p_brand, type: str, description: Brand., unique: true}
+        - {name: units, type: "decimal(38,2)", description: Units sold., checks: {ge: 0}}
+      sql: SELECT p_brand, SUM(l_quantity) AS units FROM parts JOIN line_items ON ...
+
+Column types: int64, float64, str, bool, timestamp (datetime64[ns]), date (DATE) and decimal(p,s)
+(DECIMAL(p,s)); date and decimal are pandas' Arrow dtypes, as a Python contract declares them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+from pandera.typing import Series
+from pydantic import field_validator, model_validator
+
+from dagmesh.binding.asset import product_definitions
+from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN
+from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
+from dagmesh.storage.frames import query
+
+COLUMN_TYPES: dict[str, Any] = {
+    "int64": int,
+    "float64": float,
+    "str": str,
+    "bool": bool,
+    "timestamp": pd.Timestamp,
+    "date": Annotated[pd.ArrowDtype, pyarrow.date32()],  # DuckDB DATE
+}
+# `decimal(p,s)`: exact DECIMAL(p,s), as `pd.ArrowDtype(pa.decimal128(p, s))`; p from 1 to 38.
+DECIMAL_TYPE = re.compile(r"^decimal\((\d+), ?(\d+)\)$")
+BOUND_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range")
+CHECKS = (
+    "eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin",
+    "str_contains", "str_endswith", "str_length", "str_matches", "str_startswith",
+)  # fmt: skip
+
+
+class ColumnSpec(dg.Model):
+    """One contract column: a name, a type, and the checks every row must pass."""
+
+    name: str
+    type: str
+    description: str | None = None
+    nullable: bool = False
+    unique: bool = False
+    pii: bool = False
+    mask: Literal["sha256", "redacted"] | None = None
+    checks: dict[str, Any] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"column {value!r} must be lower_snake_case")
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        decimal = DECIMAL_TYPE.match(value)
+        if value in COLUMN_TYPES or (
+            decimal and 1 <= int(decimal[1]) <= 38 and int(decimal[2]) <= int(decimal[1])
+        ):
+            return value
+        raise ValueError(
+            f"unknown column type {value!r}; use {', '.join(COLUMN_TYPES)} or decimal(p,s) "
+            "(precision p from 1 to 38, scale s at most p)"
+        )
+
+    def dtype(self) -> Any:
+        """The pandera annotation of the column's type."""
+        decimal = DECIMAL_TYPE.match(self.type)
+        if decimal:
+            return Annotated[pd.ArrowDtype, pyarrow.decimal128(int(decimal[1]), int(decimal[2]))]
+        return COLUMN_TYPES[self.type]
+
+    def pandera_checks(self) -> dict[str, Any]:
+        """The checks as pandera keywords. A decimal column's numeric bounds are exact decimals, as
+        written in the YAML (`ge: 0.1` is 0.1, not the float nearest to it)."""
+        if not DECIMAL_TYPE.match(self.type):
+            return dict(self.checks)
+        return {
+            name: _exact(value) if name in BOUND_CHECKS else value
+            for name, value in self.checks.items()
+        }
+
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(CHECKS))
+        if unknown:
+            raise ValueError(f"unknown check(s) {', '.join(unknown)}; use {', '.join(CHECKS)}")
+        return value
+
+
+def _exact(value: Any) -> Any:
+    """A YAML number as a Decimal (through its text, so 0.1 stays 0.1); ranges bound by bound."""
+    if isinstance(value, dict):
+        return {key: _exact(bound) for key, bound in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+class SLOSpec(dg.Model):
+    max_lag_hours: float
+    warn_after_hours: float | None = None
+
+    def slo(self) -> SLO:
+        warn = timedelta(hours=self.warn_after_hours) if self.warn_after_hours else None
+        return SLO(max_lag=timedelta(hours=self.max_lag_hours), warn_after=warn)
+
+
+class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
+    """A data product declared in YAML: contract columns, owners, access, version, SLO, inputs, and
+    either `sql` over the inputs (each input is a table named after the product) or `python: module:fn`."""
+
+    name: str
+    description: str
+    owners: list[str]
+    access: Literal["public", "internal", "private"]
+    version: str
+    slo: SLOSpec
+    columns: list[ColumnSpec]
+    inputs: list[str] = []
+    unique_together: list[str] = []
+    schedule: str | None = None
+    automation: Literal["eager"] | None = None
+    allowed_consumers: list[str] = []
+    sql: str | None = None
+    python: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _product_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"product name {value!r} must be lower_snake_case")
+        return value
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("declare at least one owner ('team:name' or an email)")
+        bad = [o for o in value if not OWNER_PATTERN.match(o)]
+        if bad:
+            raise ValueError(f"owner(s) {', '.join(bad)} must be 'team:name' or an email address")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not SEMVER_PATTERN.match(value):
+            raise ValueError(f"version {value!r} must be MAJOR.MINOR.PATCH")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _refs(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            ProductRef.parse(ref)
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> DataProductComponent:
+        if (self.sql is None) == (self.python is None):
+            raise ValueError(
+                "give exactly one of `sql` (over the inputs) or `python: module:function`"
+            )
+        if self.python is not None and not re.match(r"^[\w.]+:\w+$", self.python):
+            raise ValueError("python must be 'package.module:function'")
+        if self.schedule and self.automation:
+            raise ValueError("choose a cron `schedule` or an `automation`, not both")
+        names = [c.name for c in self.columns]
+        missing = [c for c in self.unique_together if c not in names]
+        if missing:
+            raise ValueError(f"unique_together names unknown column(s) {', '.join(missing)}")
+        return self
+
+    # -- to the Python API ---------------------------------------------------------------------
+
+    def contract(self) -> type[pa.DataFrameModel]:
+        """The YAML columns as a pandera DataFrameModel, exactly as a team would write it in Python."""
+        annotations: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
+        for column in self.columns:
+            annotations[column.name] = Series[column.dtype()]
+            metadata = {"pii": True} if column.pii else {}
+            if column.mask:
+                metadata["mask"] = column.mask
+            fields[column.name] = pa.Field(
+                nullable=column.nullable,
+                unique=column.unique,
+                description=column.description,
+                metadata=metadata or None,
+                **column.pandera_checks(),
+            )
+        namespace: dict[str, Any] = {"__annotations__": annotations, **fields}
+        namespace["__doc__"] = self.description
+        if self.unique_together:
+            namespace["Config"] = type("Config", (), {"unique": list(self.unique_together)})
+        class_name = "".join(part.title() for part in self.name.split("_"))
+        return type(class_name, (pa.DataFrameModel,), namespace)
+
+    def _function(self):
+        params = [ProductRef.parse(ref).name for ref in self.inputs]
+        if self.python is not None:
+            module, _, attribute = self.python.partition(":")
+            target = getattr(importlib.import_module(module), attribute)
+
+            def run(**frames: pd.DataFrame) -> pd.DataFrame:
+                return target(**frames)
+        else:
+            sql = self.sql
+
+            def run(**frames: pd.DataFrame) -> pd.DataFrame:
+                return query(sql, **frames)
+
+        run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params]
+        )
+        run.__name__ = self.name
+        return run
+
+    def product(self) -> DataProduct:
+        """The same declaration `@data_product` makes."""
+        return data_product(
+            contract=self.contract(),
+            owners=self.owners,
+            access=self.access,
+            version=self.version,
+            slo=self.slo.slo(),
+            inputs=self.inputs,
+            description=self.description,
+            schedule=self.schedule,
+            automation_condition=dg.AutomationCondition.eager() if self.automation else None,
+            allowed_consumers=self.allowed_consumers,
+            name=self.name,
+        )(self._function())
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        """The product's asset and checks, keyed under the project's domain (its root module); the
+        location applies the mesh rules to it with every other product (`dagmesh.load_domain`)."""
+        domain = context.defs_module_name.split(".")[0]
+        return product_definitions(self.product(), domain)

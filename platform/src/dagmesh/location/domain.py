@@ -1,0 +1,215 @@
+"""A domain's code location: its products' definitions with the mesh rules applied as post-processing.
+
+The rules are the same however the products were declared (a `defs/` folder loaded by Dagster, or a list
+handed to `domain_definitions`): inputs must resolve, the card names the domain's consumers and the registry
+file, the governance policies run (an error stops the location), other domains' products appear as
+external assets, schedules and the automation sensor are derived, and the warehouse resources are bound.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import dagster as dg
+
+from dagmesh.binding.asset import WAREHOUSE_KEY, declared_products, product_definitions
+from dagmesh.binding.card import product_card
+from dagmesh.binding.io_manager import MeshIOManager
+from dagmesh.core.errors import ProductDefinitionError
+from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface
+from dagmesh.declare.names import NAME_PATTERN
+from dagmesh.declare.product import DataProduct
+from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_for
+from dagmesh.governance.interfaces import published_interfaces
+from dagmesh.governance.policy import Policy
+from dagmesh.registry.store import package_folder, registry_link
+from dagmesh.storage.settings import MeshSettings, find_project_root
+from dagmesh.storage.warehouse import MeshWarehouse
+
+IO_MANAGER_KEY = "io_manager"
+
+
+def products_in(*modules: ModuleType) -> list[DataProduct]:
+    """Every `@data_product` defined at the top level of `modules`, in definition order."""
+    found: list[DataProduct] = []
+    for module in modules:
+        found += [value for value in vars(module).values() if isinstance(value, DataProduct)]
+    return found
+
+
+def _source_file(product: DataProduct) -> Path | None:
+    """The domain's own file declaring `product` (None for a YAML product, whose function is ours)."""
+    if product.fn.__module__.startswith("dagmesh."):
+        return None
+    source = getattr(product.fn, "__code__", None)
+    return Path(source.co_filename) if source is not None else None
+
+
+def _check_inputs(domain: str, products: Mapping[dg.AssetKey, DataProduct]) -> None:
+    names = {key.path[-1] for key in products}
+    for key, product in products.items():
+        for ref in product.inputs.values():
+            if ref.domain in (None, domain) and ref.name not in names:
+                raise ProductDefinitionError(
+                    f"{key.to_user_string()} (owners: {', '.join(product.owners)}) reads "
+                    f"{domain}/{ref.name}, which domain {domain!r} does not declare; declare it, or "
+                    "name the producing domain as 'domain/product'"
+                )
+            if ref.domain in (None, domain) and ref.name == product.name:
+                raise ProductDefinitionError(f"{key.to_user_string()} reads itself")
+
+
+def _consumers(domain: str, products: Mapping[dg.AssetKey, DataProduct]) -> dict[str, list[str]]:
+    """For each product, the products of the same domain that read it."""
+    readers: dict[str, list[str]] = defaultdict(list)
+    for key, product in products.items():
+        for ref in product.inputs.values():
+            if ref.domain in (None, domain) and key.to_user_string() not in readers[ref.name]:
+                readers[ref.name].append(key.to_user_string())
+    return readers
+
+
+def _with_location_facts(
+    spec: dg.AssetSpec, consumers: list[str], contract_link: str | None
+) -> dg.AssetSpec:
+    """The card and interface, completed with what only the location knows."""
+    interface = ProductInterface.from_metadata(spec.key, spec.metadata)
+    if interface is None:
+        return spec
+    interface = replace(interface, consumers=tuple(consumers))
+    metadata = {**spec.metadata, **interface.to_metadata()}
+    return spec.replace_attributes(
+        description=product_card(interface, contract_link), metadata=metadata
+    )
+
+
+def _schedules(domain: str, products: Iterable[DataProduct]) -> list[dg.ScheduleDefinition]:
+    """One job and schedule per (cron, partitioning) so partitioned products get partitioned runs."""
+    groups: dict[tuple[str, Any], list[DataProduct]] = defaultdict(list)
+    for product in products:
+        if product.schedule:
+            groups[(product.schedule, product.partitions_def)].append(product)
+    schedules = []
+    for index, ((cron, partitions_def), members) in enumerate(
+        sorted(groups.items(), key=lambda g: g[0][0])
+    ):
+        slug = re.sub(r"[^a-z0-9]+", "_", cron.lower()).strip("_")
+        job = dg.define_asset_job(
+            name=f"{domain}_{'partitioned_' if partitions_def else ''}{slug or index}",
+            selection=dg.AssetSelection.assets(*[p.key(domain) for p in members]),
+        )
+        if partitions_def is not None:
+            # Dagster derives the cadence from the partitions: each new partition runs once it closes.
+            schedules.append(dg.build_schedule_from_partitioned_job(job))
+        else:
+            schedules.append(dg.ScheduleDefinition(job=job, cron_schedule=cron))
+    return schedules
+
+
+def mesh_location(
+    domain: str,
+    defs: dg.Definitions,
+    *,
+    resources: Mapping[str, Any] | None = None,
+    settings: MeshSettings | None = None,
+    policies: Sequence[Policy] = (),
+    policy_overrides: Mapping[str, str] | None = None,
+    sensors: Sequence[dg.SensorDefinition] = (),
+    enforcement: Enforcement = Enforcement.ENFORCE,
+) -> dg.Definitions:
+    """Apply the mesh rules to the loaded definitions of `domain`'s products (see the module docstring).
+
+    `policies` adds the domain's own governance rules to the central ones; `policy_overrides` may tighten
+    a central rule (`{"some-policy": "error"}`), never loosen it. With `Enforcement.ENFORCE` an error
+    violation raises `PolicyViolationError` (which still carries the annotated definitions).
+    """
+    if not NAME_PATTERN.match(domain):
+        raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
+    products = declared_products(defs)
+    if not products:
+        raise ProductDefinitionError(f"domain {domain!r} declares no data products")
+    strangers = sorted(k.to_user_string() for k in products if k.path[0] != domain)
+    if strangers:
+        raise ProductDefinitionError(
+            f"domain {domain!r} holds product(s) of another domain: {', '.join(strangers)}"
+        )
+    _check_inputs(domain, products)
+
+    readers = _consumers(domain, products)
+    first_source = next(filter(None, map(_source_file, products.values())), None)
+    root = find_project_root(first_source.parent if first_source else None)
+    folder = package_folder(first_source, root) if first_source else None
+
+    def complete(spec: dg.AssetSpec) -> dg.AssetSpec:
+        product = products.get(spec.key)
+        if product is None:
+            return spec
+        link = registry_link(folder, root, domain, product.name, product.major_version)
+        return _with_location_facts(spec, readers.get(product.name, []), link)
+
+    defs = defs.map_asset_specs(func=complete)
+
+    external = sorted(
+        {ref.resolve(domain) for p in products.values() for ref in p.inputs.values()}
+        - set(products),
+        key=lambda k: k.to_user_string(),
+    )
+    defs = enforce_on_load(
+        domain,
+        defs,
+        policies_for(policies, policy_overrides),
+        interfaces=published_interfaces(external, root),
+        enforcement=enforcement,
+    )
+
+    sensors = list(sensors)
+    automated = [k for k, p in products.items() if p.automation_condition is not None]
+    if automated:
+        sensors.append(
+            dg.AutomationConditionSensorDefinition(
+                f"{domain}_automation",
+                target=dg.AssetSelection.assets(*automated),
+                default_status=dg.DefaultSensorStatus.RUNNING,
+            )
+        )
+    settings = settings or MeshSettings.from_env()
+    warehouse = MeshWarehouse(database=str(settings.warehouse_path))
+    platform = dg.Definitions(
+        # Another domain's product is an external asset here: Dagster draws the lineage and loads it.
+        assets=[dg.AssetSpec(key=key, metadata={EXTERNAL_METADATA: True}) for key in external],
+        schedules=_schedules(domain, products.values()),
+        sensors=sensors,
+        resources={
+            WAREHOUSE_KEY: warehouse,
+            IO_MANAGER_KEY: MeshIOManager(warehouse=warehouse),
+            **(resources or {}),
+        },
+    )
+    return dg.Definitions.merge(defs, platform)
+
+
+def domain_definitions(
+    domain: str,
+    products: Iterable[DataProduct | ModuleType],
+    **options: Any,
+) -> dg.Definitions:
+    """The code location of `products` (declarations or modules holding them), for code that lists its
+    products itself (tests, generated meshes). A domain project loads its `defs/` folder instead
+    (`load_domain`). `options` are those of `mesh_location`."""
+    declared: list[DataProduct] = []
+    for item in products:
+        declared += products_in(item) if isinstance(item, ModuleType) else [item]
+    names = [p.name for p in declared]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ProductDefinitionError(f"domain {domain!r} declares {', '.join(twice)} twice")
+    if not declared:
+        raise ProductDefinitionError(f"domain {domain!r} declares no data products")
+    units = [product_definitions(product, domain) for product in declared]
+    return mesh_location(domain, dg.Definitions.merge(*units), **options)

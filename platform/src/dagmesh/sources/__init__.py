@@ -1,5 +1,0 @@
-"""Source systems a source-aligned product can ingest from."""
-
-from dagmesh.sources.tpch import TpchSource
-
-__all__ = ["TpchSource"]

@@ -1,0 +1,90 @@
+"""TPC-H, the well-known order-to-cash data set, generated offline by DuckDB's tpch extension.
+
+The extension ships in a PyPI package (`duckdb-extension-tpch`), so nothing is downloaded at run time.
+Tables are generated once per scale factor into Parquet files and read from there by source-aligned products,
+like exports landing from an operational system.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from duckdb_extensions import import_extension
+from pydantic import Field
+
+from dagmesh.storage.frames import query
+from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.sql import quote_identifier
+
+TPCH_TABLES = ("region", "nation", "customer", "orders", "lineitem", "supplier", "part", "partsupp")
+
+
+def tpch_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the tpch extension loaded from its Python package."""
+    con = duckdb.connect()
+    import_extension("tpch", con=con)
+    con.execute("LOAD tpch")
+    return con
+
+
+def generate_tpch(directory: Path, scale: float) -> Path:
+    """Write every TPC-H table at `scale` as Parquet under `directory`; atomic, so a crash leaves no half set."""
+    if all((directory / f"{t}.parquet").is_file() for t in TPCH_TABLES):
+        return directory
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".tpch-", dir=directory.parent))
+    try:
+        with tpch_connection() as con:
+            con.execute("CALL dbgen(sf = ?)", [scale])
+            for table in TPCH_TABLES:
+                target = str(scratch / f"{table}.parquet").replace("'", "''")
+                con.execute(f"COPY {quote_identifier(table)} TO '{target}' (FORMAT parquet)")
+        try:
+            os.rename(scratch, directory)
+        except OSError:
+            if not all((directory / f"{t}.parquet").is_file() for t in TPCH_TABLES):
+                raise  # a concurrent generator won the rename only if its set is complete
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return directory
+
+
+class TpchSource(dg.ConfigurableResource):
+    """TPC-H tables at a scale factor; `table(name)` returns one as pandas through Arrow."""
+
+    scale: float = Field(default=0.01, description="TPC-H scale factor (1 = about 6M line items).")
+    directory: str = Field(description="Folder holding one sub-folder of Parquet files per scale.")
+
+    @classmethod
+    def from_settings(cls, settings: MeshSettings | None = None) -> TpchSource:
+        settings = settings or MeshSettings.from_env()
+        return cls(scale=settings.tpch_scale, directory=str(settings.sources_dir / "tpch"))
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory) / f"sf{self.scale:g}"
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table as pandas with TPC-H's own types: DECIMAL(15,2) money, quantities and rates as
+        `pd.ArrowDtype(pa.decimal128(15, 2))`, DATE as `pd.ArrowDtype(pa.date32())`, text as `str`, and
+        every integer as int64. dbgen makes some integers INTEGER (nation keys, sizes, priorities) and
+        some BIGINT; they are widened here, the one place, so every integer column in the mesh is
+        `Series[int]` and joins never mix widths. Nothing else is cast: the values are dbgen's, exactly."""
+        if name not in TPCH_TABLES:
+            raise ValueError(f"TPC-H has no table {name!r}; choose one of {', '.join(TPCH_TABLES)}")
+        file = str(generate_tpch(self.path, self.scale) / f"{name}.parquet")
+        with duckdb.connect() as con:
+            relation = con.read_parquet(file)
+            select = [
+                f"CAST({quote_identifier(col)} AS BIGINT) AS {quote_identifier(col)}"
+                if str(dtype) in ("TINYINT", "SMALLINT", "INTEGER")
+                else quote_identifier(col)
+                for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
+            ]
+        return query(f"SELECT {', '.join(select)} FROM read_parquet(?)", [file])

@@ -1,0 +1,566 @@
+"""The warehouse: a DuckDB file where each domain owns a schema and products are published atomically.
+
+`MeshWarehouse` is a `DuckDBResource` (domains can use it for plain SQL) that owns the write path:
+stage the frame, audit the contract where the data landed, publish in one transaction, log the publication.
+It replaces `DuckDBResource.get_connection` because the stock one does not close its connection when the
+body raises, which keeps the file locked against other processes until garbage collection.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from dagmesh.core.errors import (
+    ContractShapeError,
+    ContractViolation,
+    DagmeshError,
+    MissingUpstreamError,
+)
+from dagmesh.declare.contract import Contract
+from dagmesh.declare.volume import Volume
+from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table
+from dagmesh.storage.frame_types import typed_arrow
+from dagmesh.storage.frames import arrow_to_pandas, restore_types
+from dagmesh.storage.reads import read_whole_table
+from dagmesh.storage.sql import qualified_name, quote_identifier
+
+PUBLICATIONS_TABLE = ("_dagmesh", "publications")
+_INCOMING = "_dagmesh_incoming"
+_STAGE = "_dagmesh_stage"
+_KEYED = "_dagmesh_keyed"
+_LOG_COLUMNS = (
+    ("product", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("version", "VARCHAR"),
+    ("partition_key", "VARCHAR"),
+    ("row_count", "BIGINT"),
+    ("columns", "VARCHAR"),
+    ("published_at", "TIMESTAMP"),
+    ("access", "VARCHAR"),
+    ("owners", "VARCHAR"),
+    ("allowed_consumers", "VARCHAR"),
+    ("max_lag_seconds", "DOUBLE"),
+    ("arrow_schema", "VARCHAR"),  # the exact Arrow types, so reads give back the contract's dtypes
+    ("pandas_dtypes", "VARCHAR"),
+)
+
+
+class WarehouseLockedError(DagmeshError):
+    """Another process held the DuckDB file for longer than the configured wait."""
+
+
+@dataclass(frozen=True)
+class PublishTarget:
+    """What the warehouse needs to know about a product to publish it."""
+
+    product: str  # "sales/orders", for messages
+    table: tuple[str, str]  # (schema, table)
+    contract: Contract | None
+    owners: Sequence[str] = ()
+    version: str = ""
+    partition_column: str | None = None
+    access: str = "public"
+    allowed_consumers: tuple[str, ...] = ()
+    max_lag_seconds: float | None = None
+    volume: Volume = field(default_factory=Volume)
+
+
+@dataclass(frozen=True)
+class PartitionWindow:
+    """Rows of a time-partitioned product that one run replaces: `start <= column < end`."""
+
+    start: dt.datetime
+    end: dt.datetime
+    label: str
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    table: str
+    rows: int
+    audit: AuditResult
+    columns: list[tuple[str, str]]  # (name, DuckDB type) of the published table
+
+
+def table_for_key(path: Sequence[str]) -> tuple[str, str]:
+    """Asset key `[domain, product]` -> schema `domain`, table `product`; deeper keys fold into the table."""
+    if len(path) < 2:
+        raise DagmeshError(
+            f"asset key {'/'.join(path)!r} has no domain prefix; products are keyed [domain, product]"
+        )
+    return path[0], "__".join(path[1:])
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text or "conflicting" in text or "being used" in text
+
+
+class MeshWarehouse(DuckDBResource):
+    """DuckDB warehouse resource: locked-file retries, write-audit-publish and Arrow reads."""
+
+    lock_timeout_seconds: float = Field(
+        default=300.0,
+        description="How long to keep retrying when another process holds the DuckDB file.",
+    )
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Connect, retrying with jittered backoff while another process holds the file; always close."""
+        if self.database != ":memory:":
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(self.database, config=dict(self.connection_config))
+                break
+            except (duckdb.IOException, RuntimeError) as error:
+                if not _is_lock_error(error) or time.monotonic() > deadline:
+                    if _is_lock_error(error):
+                        raise WarehouseLockedError(
+                            f"the warehouse {self.database} stayed locked by another process for "
+                            f"{self.lock_timeout_seconds:.0f}s; wait for the other run to finish or raise "
+                            "lock_timeout_seconds. Nothing was written."
+                        ) from error
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _refuse_schema_named_like_the_file(self, table: tuple[str, str], product: str) -> None:
+        """DuckDB names a file's catalog after the file: a schema of the same name is ambiguous in
+        every query (`sales.orders` in `sales.duckdb`). Say so before anything is written."""
+        catalog = Path(self.database).stem
+        if self.database != ":memory:" and table[0] == catalog:
+            raise DagmeshError(
+                f"{product}: the warehouse file {Path(self.database).name} has the name of the domain "
+                f"schema {catalog!r}, and DuckDB cannot tell the two apart; give the warehouse file "
+                "another name (DAGMESH_WAREHOUSE). Nothing was read or written."
+            )
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def read(
+        self,
+        table: tuple[str, str],
+        *,
+        consumer: str = "a consumer",
+        upstream: str | None = None,
+        where: str | None = None,
+        params: Sequence[object] = (),
+    ) -> pd.DataFrame:
+        """A published table as pandas, through Arrow (several times faster and leaner than fetchdf)."""
+        name = qualified_name(table)
+        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
+        with self.get_connection() as con:
+            if not table_exists_in(con, table):
+                raise MissingUpstreamError(
+                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
+                )
+            if where is None:
+                arrow = read_whole_table(con, name, lambda: _publication_marker(con, table))
+            else:
+                arrow = con.execute(
+                    f"SELECT * FROM {name} WHERE {where}", list(params)
+                ).to_arrow_table()
+            published = _published_types(con, table)
+        if published is None:
+            return arrow_to_pandas(arrow)
+        return restore_types(arrow, *published)
+
+    def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
+        """The newest publication record of `table` (its access level, owners, version), if any."""
+        with self.get_connection() as con:
+            return _latest_publication(con, table)
+
+    def table_exists(self, table: tuple[str, str]) -> bool:
+        with self.get_connection() as con:
+            return table_exists_in(con, table)
+
+    # -- write-audit-publish -------------------------------------------------------------------
+
+    def publish(
+        self, target: PublishTarget, frame: pd.DataFrame, partition: PartitionWindow | None = None
+    ) -> PublishResult:
+        """Type `frame` as pandera would, stage it, audit it against the contract, and only if every
+        check passes replace the product, in one transaction."""
+        self._refuse_schema_named_like_the_file(target.table, target.product)
+        if not isinstance(frame, pd.DataFrame):
+            raise DagmeshError(
+                f"{target.product} returned {type(frame).__name__}; a data product returns a pandas DataFrame"
+            )
+        if frame.columns.duplicated().any():
+            raise DagmeshError(f"{target.product} returned a frame with duplicated column names")
+        contract = target.contract
+        if contract is None:
+            typed, arrow = frame, pa.Table.from_pandas(frame, preserve_index=False)
+        else:
+            _check_shape(target, contract, frame)
+            typed, arrow, type_failures = typed_arrow(contract, frame)
+            if arrow is None:
+                raise ContractViolation(
+                    target.product, target.owners, AuditResult(len(frame), type_failures)
+                )
+
+        with self.get_connection() as con:
+            con.register(_INCOMING, arrow)
+            try:
+                _stage(con, contract, target)
+                exists = table_exists_in(con, target.table)
+                keyed = _keys_over_partitions(con, target, partition) if exists else None
+                result = (
+                    audit_staged_table(
+                        con, quote_identifier(_STAGE), contract, typed, unique_over=keyed
+                    )
+                    if contract is not None
+                    else AuditResult(rows=len(frame), outcomes=[])
+                )
+                outcomes = list(result.outcomes)
+                if partition is not None and target.partition_column:
+                    outcomes.append(_partition_outcome(con, target.partition_column, partition))
+                volume = _volume_outcome(con, target, partition, result.rows) if exists else None
+                if volume is not None:
+                    outcomes.append(volume)
+                result = AuditResult(rows=result.rows, outcomes=outcomes)
+                if not result.passed:
+                    raise ContractViolation(target.product, target.owners, result)
+                _publish_staged(con, target, partition, result.rows, arrow.schema, typed)
+                columns = con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                    list(target.table),
+                ).fetchall()
+            finally:
+                con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
+                con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
+                con.unregister(_INCOMING)
+        return PublishResult(
+            table=f"{target.table[0]}.{target.table[1]}",
+            rows=result.rows,
+            audit=result,
+            columns=[(str(n), str(t)) for n, t in columns],
+        )
+
+
+def _check_shape(target: PublishTarget, contract: Contract, frame: pd.DataFrame) -> None:
+    missing = [c for c in contract.column_names if c not in frame.columns]
+    extra = [str(c) for c in frame.columns if c not in contract.column_names]
+    if missing or extra:
+        raise ContractShapeError(target.product, target.owners, missing, extra)
+    if contract.ordered and list(frame.columns) != contract.column_names:
+        raise ContractShapeError(
+            target.product,
+            target.owners,
+            [],
+            [],
+            order=(contract.column_names, [str(c) for c in frame.columns]),
+        )
+
+
+def _publication_marker(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> tuple:
+    """How many times `table` was published and when last: changes whenever the platform republishes."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return ()
+    return con.execute(
+        f"SELECT COUNT(*), MAX(published_at) FROM {qualified_name(PUBLICATIONS_TABLE)} "
+        "WHERE table_name = ?",
+        [f"{table[0]}.{table[1]}"],
+    ).fetchone()
+
+
+def table_exists_in(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> bool:
+    found = con.execute(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        list(table),
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, contract: Contract | None, target: PublishTarget
+) -> None:
+    """A view over the incoming Arrow data, the contract's columns by name. No casts: the Arrow table
+    already has the contract's exact types, and DuckDB's mapping of them is the contract's DuckDB type.
+    A view, not a copy: the audit and the publish each scan the Arrow data once."""
+    stage = quote_identifier(_STAGE)
+    incoming = quote_identifier(_INCOMING)
+    if contract is None:
+        con.execute(f"CREATE TEMP VIEW {stage} AS SELECT * FROM {incoming}")
+        return
+    columns = ", ".join(quote_identifier(c) for c in contract.column_names)
+    con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {columns} FROM {incoming}")
+    staged = {row[0]: row[1] for row in con.execute(f"DESCRIBE {stage}").fetchall()}
+    for column in contract.columns:
+        if staged.get(column.name) != column.duckdb_type:
+            raise DagmeshError(
+                f"{target.product}: column {column.name!r} staged as {staged.get(column.name)}, "
+                f"not its contract type {column.duckdb_type}; this is a dagmesh bug, please report it. "
+                "Nothing was published."
+            )
+
+
+def _window_predicate(column: str, window: PartitionWindow) -> tuple[str, list[dt.datetime]]:
+    """`column` inside the window, as SQL with the bounds as parameters."""
+    col = quote_identifier(column)
+    bounds = [window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)]
+    return f"({col} >= ? AND {col} < ?)", bounds
+
+
+def _keys_over_partitions(
+    con: duckdb.DuckDBPyConnection, target: PublishTarget, partition: PartitionWindow | None
+) -> str | None:
+    """For a partition run: a view of every unique key column over the staged rows plus the rows of
+    the other partitions already published, so uniqueness is judged on the whole table. Keys are
+    compared as published (a hashed column by its hash); a redacted key cannot be compared with what
+    is published, so it is judged on the staged rows only (docs/contracts.md)."""
+    contract = target.contract
+    if contract is None or partition is None or not target.partition_column:
+        return None
+    keys = [c.name for c in contract.columns if c.unique]
+    keys += [name for name in contract.unique_together if name not in keys]
+    if not keys or any(contract.column(name).mask == "redacted" for name in keys):
+        return None
+    published = {
+        row[0] for row in con.execute(f"DESCRIBE {qualified_name(target.table)}").fetchall()
+    }
+    staged = ", ".join(
+        (
+            f"sha256({quote_identifier(n)})"
+            if contract.column(n).mask == "sha256"
+            else quote_identifier(n)
+        )
+        + f" AS {quote_identifier(n)}"
+        for n in keys
+    )
+    kept = ", ".join(
+        quote_identifier(n) if n in published else f"NULL AS {quote_identifier(n)}" for n in keys
+    )
+    # A temp table of the key columns only (a view could not take the window as parameters).
+    predicate, bounds = _window_predicate(target.partition_column, partition)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {quote_identifier(_KEYED)} AS "
+        f"SELECT {staged} FROM {quote_identifier(_STAGE)} UNION ALL BY NAME "
+        f"SELECT {kept} FROM {qualified_name(target.table)} WHERE NOT {predicate}",
+        bounds,
+    )
+    return quote_identifier(_KEYED)
+
+
+def _volume_outcome(
+    con: duckdb.DuckDBPyConnection,
+    target: PublishTarget,
+    partition: PartitionWindow | None,
+    rows: int,
+) -> CheckOutcome | None:
+    """The volume guard, judged against the rows this publish replaces (the partition's, if any)."""
+    where, bounds = "", []
+    if partition is not None and target.partition_column:
+        predicate, bounds = _window_predicate(target.partition_column, partition)
+        where = f" WHERE {predicate}"
+    table = qualified_name(target.table)
+    previous = con.execute(f"SELECT COUNT(*) FROM {table}{where}", bounds).fetchone()[0]
+    refusal = target.volume.refusal(int(previous), rows)
+    if refusal is None:
+        return None
+    return CheckOutcome(
+        None, f"volume: {refusal}", 1, "duckdb", [{"previous_rows": int(previous), "rows": rows}]
+    )
+
+
+def _partition_outcome(
+    con: duckdb.DuckDBPyConnection, column: str, window: PartitionWindow
+) -> CheckOutcome:
+    """Rows outside the partition being written would silently overwrite another partition: refuse them."""
+    col = quote_identifier(column)
+    predicate = f"{col} IS NULL OR {col} < ? OR {col} >= ?"
+    params = [window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)]
+    stage = quote_identifier(_STAGE)
+    count = con.execute(f"SELECT COUNT(*) FROM {stage} WHERE {predicate}", params).fetchone()[0]
+    samples = []
+    if count:
+        cursor = con.execute(f"SELECT * FROM {stage} WHERE {predicate} LIMIT 5", params)
+        names = [d[0] for d in cursor.description]
+        samples = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return CheckOutcome(column, f"in_partition({window.label})", int(count), "duckdb", samples)
+
+
+def _published_projection(contract: Contract | None) -> str:
+    """The staged columns as published: PII columns with a declared mask are hashed or redacted here,
+    after the audit (checks see real values) and before anything is readable."""
+    if contract is None:
+        return "*"
+    parts = []
+    for column in contract.columns:
+        col = quote_identifier(column.name)
+        if column.mask == "sha256":
+            parts.append(f"sha256({col}) AS {col}")
+        elif column.mask == "redacted":
+            parts.append(f"CASE WHEN {col} IS NULL THEN NULL ELSE '[redacted]' END AS {col}")
+        else:
+            parts.append(col)
+    return ", ".join(parts)
+
+
+def _publish_staged(
+    con: duckdb.DuckDBPyConnection,
+    target: PublishTarget,
+    partition: PartitionWindow | None,
+    rows: int,
+    schema: pa.Schema,
+    typed: pd.DataFrame,
+) -> None:
+    """Swap the staged rows in, and log the publication, in one transaction: all or nothing."""
+    table = qualified_name(target.table)
+    stage = quote_identifier(_STAGE)
+    projection = _published_projection(target.contract)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
+        log = _ensure_log(con)
+        if partition is None or not target.partition_column:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
+        else:
+            if table_exists_in(con, target.table):
+                _evolve_partitioned_table(con, target)
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} AS SELECT {projection} FROM {stage} LIMIT 0"
+            )
+            predicate, bounds = _window_predicate(target.partition_column, partition)
+            con.execute(f"DELETE FROM {table} WHERE {predicate}", bounds)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
+        columns = con.execute(f"DESCRIBE {stage}").fetchall()
+        # A consumer gets the contract's dtypes (pandera accepts int64 data for an Int64 column, and
+        # object strings for `string`), whatever the frame of this run happened to hold.
+        contract = target.contract
+        dtypes = {
+            str(name): contract.column(name).pandas_dtype if contract else str(typed[name].dtype)
+            for name in schema.names
+        }
+        values = {
+            "product": target.product,
+            "table_name": f"{target.table[0]}.{target.table[1]}",
+            "version": target.version,
+            "partition_key": partition.label if partition else None,
+            "row_count": rows,
+            "columns": json.dumps([[c[0], c[1]] for c in columns]),
+            "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "access": target.access,
+            "owners": json.dumps(list(target.owners)),
+            "allowed_consumers": json.dumps(list(target.allowed_consumers)),
+            "max_lag_seconds": target.max_lag_seconds,
+            "arrow_schema": base64.b64encode(
+                schema.remove_metadata().serialize().to_pybytes()
+            ).decode(),
+            "pandas_dtypes": json.dumps(dtypes),
+        }
+        names = ", ".join(quote_identifier(n) for n in values)
+        placeholders = ", ".join("?" for _ in values)
+        con.execute(f"INSERT INTO {log} ({names}) VALUES ({placeholders})", list(values.values()))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
+    """The publication log, created or given the columns newer versions of dagmesh record."""
+    log = qualified_name(PUBLICATIONS_TABLE)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
+    definition = ", ".join(f"{name} {type_}" for name, type_ in _LOG_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {log} ({definition})")
+    for name, type_ in _LOG_COLUMNS:
+        con.execute(f"ALTER TABLE {log} ADD COLUMN IF NOT EXISTS {name} {type_}")
+    return log
+
+
+def _evolve_partitioned_table(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> None:
+    """Bring a partitioned table to the staged columns before a partition is written: columns the
+    contract added are added (NULL in the other partitions); a removed or retyped column is a breaking
+    change, refused unless the major version was bumped, which starts a new table and keeps the old
+    one beside it as `<table>__v<major>` (nothing is deleted)."""
+    table = qualified_name(target.table)
+    published = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    projection = _published_projection(target.contract)
+    stage = quote_identifier(_STAGE)
+    described = con.execute(f"DESCRIBE SELECT {projection} FROM {stage}").fetchall()
+    staged = {r[0]: r[1] for r in described}
+    removed = [name for name in published if name not in staged]
+    retyped = [
+        f"{name} {published[name]} -> {type_}"
+        for name, type_ in staged.items()
+        if name in published and published[name] != type_
+    ]
+    if removed or retyped:
+        previous = _latest_version(con, target.table)
+        if _major(target.version) > _major(previous):
+            archive = f"{target.table[1]}__v{_major(previous)}"
+            con.execute(f"ALTER TABLE {table} RENAME TO {quote_identifier(archive)}")
+            return
+        changes = [f"column {name} removed" for name in removed] + retyped
+        raise DagmeshError(
+            f"{target.product} (owners: {', '.join(target.owners) or 'no owner declared'}): breaking "
+            f"change against the published table without a major version bump: {'; '.join(changes)}. "
+            f"Published version {previous or 'unknown'}, declared {target.version or 'unknown'}. Bump "
+            "the major version (`dagmesh check` lists the consumers to tell) or keep the column "
+            "compatible. Nothing was published."
+        )
+    for name, type_ in staged.items():
+        if name not in published:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {type_}")
+
+
+def _latest_publication(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str]
+) -> dict[str, object] | None:
+    """The newest row of the publication log for `table`, by column name; None if there is none."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return None
+    cursor = con.execute(
+        f"SELECT * FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ? "
+        "ORDER BY published_at DESC LIMIT 1",
+        [f"{table[0]}.{table[1]}"],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> str:
+    latest = _latest_publication(con, table)
+    return str(latest.get("version") or "") if latest else ""
+
+
+def _major(version: str) -> int:
+    head = version.split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _published_types(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str]
+) -> tuple[pa.Schema, dict[str, str]] | None:
+    """The Arrow schema and pandas dtypes `table` was last published with, when the log has them
+    (logs written before dagmesh recorded types have no such columns)."""
+    latest = _latest_publication(con, table)
+    if not latest or not latest.get("arrow_schema"):
+        return None
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(str(latest["arrow_schema"]))))
+    return schema, json.loads(str(latest.get("pandas_dtypes") or "{}"))

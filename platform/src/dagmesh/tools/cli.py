@@ -1,0 +1,429 @@
+"""The `dagmesh` command: run and inspect the whole mesh as `workspace.yaml` describes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from dagmesh.core.errors import DagmeshError
+from dagmesh.storage.settings import MeshSettings, find_project_root
+
+app = typer.Typer(
+    help="dagmesh: run, list and govern the data products of every domain in the workspace.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Pipes and CI logs get a wide console, so product keys are never cut.
+_WIDTH = None if sys.stdout.isatty() else 160
+console = Console(width=_WIDTH)
+errors = Console(stderr=True, width=_WIDTH)
+
+SCAFFOLD_INSTALL_ENV = "DAGMESH_SCAFFOLD_INSTALL"  # "0": don't pip-install the new domain (tests)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="workspace.yaml to read (default: the project's)."),
+]
+
+
+def _workspace_path(path: Path | None) -> Path:
+    return (path or find_project_root() / "workspace.yaml").resolve()
+
+
+def _load(path: Path | None):
+    from dagmesh.binding.workspace import load_workspace
+
+    workspace = _workspace_path(path)
+    # Code locations import as packages; a workspace beside its domains also works uninstalled.
+    sys.path.insert(0, str(workspace.parent))
+    return load_workspace(workspace)
+
+
+def _instance(settings: MeshSettings):
+    """The Dagster instance the UI reads: DAGSTER_HOME if set, else the mesh's own local storage."""
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        home = settings.dagster_home
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n")
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+@app.command()
+def run(
+    workspace: WorkspaceOption = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write per-product outcomes as JSON here.")
+    ] = None,
+) -> None:
+    """Materialize every product of every code location, in dependency order across domains."""
+    from dagmesh.tools.runner import plan, run_mesh
+
+    settings = MeshSettings.from_env()
+    locations = _load(workspace)
+    groups = plan(locations)
+    total = sum(len(g.keys) for g in groups)
+    instance = _instance(settings)
+    console.print(
+        f"[bold]dagmesh run[/]: {total} products in {len(locations)} code locations "
+        f"({', '.join(locations)}); warehouse {settings.warehouse_path}"
+    )
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=total)
+
+        def started(group) -> None:
+            names = ", ".join(k.path[-1] for k in group.keys)
+            progress.update(task, description=f"[cyan]{group.location}[/]: {names}")
+
+        def done(group, outcomes) -> None:
+            for outcome in outcomes:
+                mark = "[green]✓[/]" if outcome.status == "published" else "[red]✗[/]"
+                progress.console.print(
+                    f"  {mark} {outcome.key.to_user_string()} {outcome.status}"
+                    + (f" ({outcome.rows} rows)" if outcome.rows is not None else "")
+                )
+            progress.advance(task, len(group.keys))
+
+        result = run_mesh(locations, instance, on_group_start=started, on_group_done=done)
+
+    table = Table(title=f"Mesh run: {result.seconds:.1f}s")
+    for column in ("product", "location", "status", "rows", "contract", "time"):
+        table.add_column(column, justify="right" if column in ("rows", "time") else "left")
+    for outcome in result.outcomes.values():
+        style = {"published": "green", "failed": "red"}.get(outcome.status, "yellow")
+        table.add_row(
+            outcome.key.to_user_string(),
+            outcome.location,
+            f"[{style}]{outcome.status}[/]",
+            "-" if outcome.rows is None else f"{outcome.rows:,}",
+            outcome.contract,
+            "-" if outcome.seconds is None else f"{outcome.seconds:.2f}s",
+        )
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps(
+                {
+                    "seconds": result.seconds,
+                    "products": [
+                        {
+                            "product": o.key.to_user_string(),
+                            "location": o.location,
+                            "status": o.status,
+                            "rows": o.rows,
+                            "contract": o.contract,
+                            "seconds": o.seconds,
+                        }
+                        for o in result.outcomes.values()
+                    ],
+                },
+                indent=2,
+            )
+        )
+    for outcome in result.failed:
+        errors.print(f"[red]{outcome.key.to_user_string()}[/]: {outcome.error}", highlight=False)
+    if not result.success:
+        errors.print(f"{len(result.failed)} product(s) not published; see above or the Dagster UI.")
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_products(workspace: WorkspaceOption = None) -> None:
+    """Every data product in the workspace: domain, owners, access, version, contract and inputs."""
+    from dagmesh.binding.catalog import mesh_products
+
+    products = [p.interface for p in mesh_products(_load(workspace))]
+    table = Table(title=f"{len(products)} data products")
+    for column in ("product", "domain", "owners", "access", "version", "contract", "inputs"):
+        table.add_column(column)
+    for product in products:
+        table.add_row(
+            product.name,
+            product.domain,
+            ", ".join(product.owners),
+            product.access,
+            product.version,
+            product.contract,
+            ", ".join(key.to_user_string() for key in product.inputs) or "-",
+        )
+    console.print(table)
+
+
+@app.command()
+def lint(workspace: WorkspaceOption = None) -> None:
+    """Evaluate every governance policy over every product of the workspace; exit 1 on any error."""
+    from dagmesh.governance.policy import Severity
+    from dagmesh.tools.lint import lint_workspace
+
+    path = _workspace_path(workspace)
+    sys.path.insert(0, str(path.parent))
+    violations = lint_workspace(path)
+    if not violations:
+        console.print("[green]no policy violations[/]")
+        return
+    table = Table(title=f"{len(violations)} policy violation(s)")
+    for column in ("product", "owners", "policy", "severity", "problem", "how to fix"):
+        table.add_column(column, overflow="fold")
+    for v in sorted(violations, key=lambda v: (v.severity is not Severity.ERROR, v.product)):
+        style = "red" if v.severity is Severity.ERROR else "yellow"
+        table.add_row(
+            v.product,
+            ", ".join(v.owners),
+            v.policy,
+            f"[{style}]{v.severity.value}[/]",
+            v.message,
+            v.fix,
+        )
+    console.print(table)
+    if any(v.severity is Severity.ERROR for v in violations):
+        raise typer.Exit(1)
+
+
+@app.command("new-domain")
+def new_domain(
+    name: Annotated[str, typer.Argument(help="Domain name, lower_snake_case.")],
+    owner: Annotated[str, typer.Option("--owner", help="'team:name' or an email.")],
+) -> None:
+    """Create domains/NAME with an example product, contract and test, registered in the workspace."""
+    from dagmesh.tools.scaffold import new_domain as scaffold_domain
+
+    root = find_project_root()
+    install = os.environ.get(SCAFFOLD_INSTALL_ENV, "1") != "0"
+    created = scaffold_domain(root, name, owner, install=install, publish=_publish_hook())
+    for path in created:
+        console.print(f"  [green]created[/] {path.relative_to(root)}")
+    console.print(
+        f"Domain [bold]{name}[/] is registered in workspace.yaml. Next: `dagmesh lint`, "
+        f"`pytest domains/{name}`, then `dagmesh run`."
+    )
+
+
+@app.command("new-product")
+def new_product(
+    domain: Annotated[str, typer.Argument(help="An existing domain.")],
+    name: Annotated[str, typer.Argument(help="Product name, lower_snake_case.")],
+    owner: Annotated[str | None, typer.Option("--owner", help="Defaults to team:DOMAIN.")] = None,
+) -> None:
+    """Add a product (contract, function, test) to DOMAIN, registered in its definitions.py."""
+    from dagmesh.tools.scaffold import new_product as scaffold_product
+
+    root = find_project_root()
+    created = scaffold_product(root, domain, name, owner)
+    hook = _publish_hook()
+    if hook is not None:
+        hook(root, domain)
+    for path in created:
+        console.print(f"  [green]created[/] {path.relative_to(root)}")
+    console.print(
+        f"Product [bold]{domain}/{name}[/] added. Next: `dagmesh lint`, `pytest domains/{domain}`."
+    )
+
+
+def _publish_hook():
+    """Publishing the new contracts keeps `dagmesh check` green right after scaffolding."""
+    try:
+        from dagmesh.registry import publish_domain
+    except ImportError:
+        return None
+    return publish_domain
+
+
+def _mesh_products(workspace: Path | None):
+    from dagmesh.registry.check import load_mesh
+
+    path = _workspace_path(workspace)
+    sys.path.insert(0, str(path.parent))
+    return load_mesh(path)
+
+
+_STATUS_STYLE = {
+    "up to date": "green",
+    "unpublished changes": "yellow",
+    "new major": "cyan",
+    "not published": "red",
+    "breaking": "red",
+    "invalid version": "red",
+}
+
+
+@app.command()
+def check(
+    workspace: WorkspaceOption = None,
+    verify_data: Annotated[
+        bool,
+        typer.Option(
+            "--verify-data",
+            help="Verify new checks and uniqueness against the published tables in the warehouse, "
+            "instead of counting them as potentially breaking.",
+        ),
+    ] = False,
+) -> None:
+    """Compare every product's contract with the registry; exit 1 on a breaking change without a
+    major version bump (naming the consumers it breaks), an unpublished product or a bad version pin."""
+    from contextlib import nullcontext
+
+    from dagmesh.registry.check import check_mesh, published_data
+
+    products = _mesh_products(workspace)
+    context = (
+        published_data(MeshSettings.from_env().warehouse_path) if verify_data else nullcontext(None)
+    )
+    with context as data_for:
+        verdicts = check_mesh(products, data_for=data_for)
+    table = Table(title=f"Contract check: {len(verdicts)} products")
+    for column in ("product", "owners", "version", "published", "status", "changes"):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        changes = "\n".join(
+            f"{'[red]✗[/]' if c.breaking else '[green]✓[/]'} {c.kind}"
+            + (f" {c.column}" if c.column else "")
+            for c in verdict.changes
+        )
+        style = _STATUS_STYLE.get(verdict.status, "white")
+        table.add_row(
+            verdict.product.name,
+            verdict.product.owners,
+            verdict.product.product.version,
+            verdict.published_version or "-",
+            f"[{style}]{verdict.status}[/]" + ("" if verdict.ok else " [red](error)[/]"),
+            changes or "-",
+        )
+    console.print(table)
+    for verdict in verdicts:
+        for note in verdict.notes:
+            console.print(f"[cyan]note[/] {verdict.product.name}: {note}", highlight=False)
+        for warning in verdict.warnings:
+            console.print(f"[yellow]warning[/] {warning}", highlight=False)
+    failed = [v for v in verdicts if not v.ok]
+    for verdict in failed:
+        for error in verdict.errors:
+            errors.print(f"[red]error[/] {error}", highlight=False)
+    if failed:
+        errors.print(f"{len(failed)} product(s) failed the contract check; see docs/contracts.md.")
+        raise typer.Exit(1)
+    console.print("[green]every contract matches the registry[/]")
+
+
+@app.command()
+def publish(
+    workspace: WorkspaceOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Record contracts even when `dagmesh check` calls them breaking."
+        ),
+    ] = False,
+) -> None:
+    """Write every product's contract to its domain's registry (contracts/<product>/v<MAJOR>.odcs.yaml)."""
+    from dagmesh.registry.check import check_mesh, publish_mesh, shown_path
+
+    products = _mesh_products(workspace)
+    results = publish_mesh(products, check_mesh(products), force=force)
+    table = Table(title="Contract registry")
+    for column in ("product", "version", "file", "action"):
+        table.add_column(column, overflow="fold")
+    styles = {"created": "green", "updated": "green", "deprecated": "yellow", "refused": "red"}
+    for result in results:
+        action = result.action
+        table.add_row(
+            result.product.name,
+            result.product.product.version,
+            shown_path(result.path),
+            f"[{styles.get(action, 'white')}]{action}[/]"
+            + (f" ({result.reason})" if result.reason and action != "refused" else ""),
+        )
+    console.print(table)
+    refused = [r for r in results if r.action == "refused"]
+    for result in refused:
+        errors.print(f"[red]refused[/] {result.reason}", highlight=False)
+    if refused:
+        errors.print("fix the change or bump the major version; `--force` records it anyway")
+        raise typer.Exit(1)
+
+
+class ExportFormat(StrEnum):
+    odcs = "odcs"  # Open Data Contract Standard v3 YAML
+
+
+@app.command()
+def export(
+    workspace: WorkspaceOption = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="Output format.")
+    ] = ExportFormat.odcs,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path(
+        "dist/contracts"
+    ),
+) -> None:
+    """Write every product's contract as it is in the code: <out>/<domain>/<product>.odcs.yaml."""
+    from dagmesh.registry.odcs import dump_odcs, validate_odcs
+
+    products = _mesh_products(workspace)
+    for item in products:
+        doc = item.contract_doc()
+        validate_odcs(doc)
+        path = out / item.domain / f"{item.key.path[-1]}.odcs.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_odcs(doc))
+    console.print(f"wrote {len(products)} {format.value.upper()} contracts under {out}")
+
+
+@app.command()
+def catalog(
+    workspace: WorkspaceOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path(
+        "dist/catalog"
+    ),
+) -> None:
+    """Write a static catalog (catalog.md and index.html): every product's card, contract columns,
+    lineage across domains and consumers ("who depends on me")."""
+    from dagmesh.tools.catalog_site import build_catalog, write_catalog
+
+    path = _workspace_path(workspace)
+    mesh = build_catalog(_load(path), path)
+    written = write_catalog(mesh, out)
+    console.print(
+        f"catalog of {len(mesh.entries)} products in {len(mesh.domains)} domains: "
+        + ", ".join(str(p) for p in written),
+        highlight=False,
+    )
+
+
+def main() -> None:
+    """Entry point: platform errors print as one clear message and exit 2, never a traceback."""
+    warnings.filterwarnings("ignore", module="dagster")
+    warnings.filterwarnings("ignore", category=UserWarning, message=".*[Bb]eta.*")
+    try:
+        app()
+    except DagmeshError as error:
+        errors.print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+    except ValueError as error:  # settings from the environment
+        errors.print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""Materialize the whole mesh: every code location, in dependency order across domains.
+
+Each code location runs as real Dagster runs on the given instance (so the UI shows them). Products are
+grouped into waves: a product waits for a wave after every other domain's product it reads. Within a wave,
+one run per location (and per partitioning, since a run has one partitions definition). A failed product
+skips only what depends on it; everything else still runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from dagmesh.binding.asset import CONTRACT_CHECK
+from dagmesh.core.errors import DagmeshError
+
+# The governance location observes the whole mesh (its scorecard reads every product's state), so it
+# runs after everything else.
+OBSERVER_LOCATIONS = frozenset({"governance"})
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+class MeshPlanError(DagmeshError):
+    """The mesh cannot be ordered: a missing producer or a cycle across domains."""
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """One Dagster run: some products of one location sharing a partitions definition."""
+
+    wave: int
+    location: str
+    keys: tuple[dg.AssetKey, ...]
+    partitions_def: dg.PartitionsDefinition | None
+    parents: Mapping[dg.AssetKey, frozenset[dg.AssetKey]] = field(default_factory=dict)
+
+
+@dataclass
+class ProductOutcome:
+    key: dg.AssetKey
+    location: str
+    status: str = "pending"  # published | failed | skipped
+    rows: int | None = None
+    contract: str = "-"  # passed | failed | -
+    seconds: float | None = None
+    error: str | None = None
+    run_id: str | None = None
+
+
+@dataclass
+class MeshRunResult:
+    outcomes: dict[dg.AssetKey, ProductOutcome] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def success(self) -> bool:
+        return all(o.status == "published" for o in self.outcomes.values())
+
+    @property
+    def failed(self) -> list[ProductOutcome]:
+        return [o for o in self.outcomes.values() if o.status != "published"]
+
+
+def producers(locations: Mapping[str, dg.Definitions]) -> dict[dg.AssetKey, str]:
+    """Which location materializes each asset; two producers of one key is a workspace error."""
+    owner: dict[dg.AssetKey, str] = {}
+    for name, defs in locations.items():
+        for key in defs.resolve_asset_graph().materializable_asset_keys:
+            if key in owner:
+                raise MeshPlanError(
+                    f"{key.to_user_string()} is materialized by both {owner[key]!r} and {name!r}; "
+                    "a product has exactly one owning domain"
+                )
+            owner[key] = name
+    return owner
+
+
+def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
+    """Runs in an order that respects every dependency, within and across code locations."""
+    owner = producers(locations)
+    parents: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    partitions: dict[dg.AssetKey, dg.PartitionsDefinition | None] = {}
+    for name, defs in locations.items():
+        graph = defs.resolve_asset_graph()
+        for key in graph.materializable_asset_keys:
+            if owner[key] != name:
+                continue
+            node = graph.get(key)
+            parents[key] = set(node.parent_keys)
+            partitions[key] = node.partitions_def
+            for parent in node.parent_keys:
+                if parent not in owner:
+                    raise MeshPlanError(
+                        f"{key.to_user_string()} reads {parent.to_user_string()}, which no code location "
+                        "in workspace.yaml materializes; add the producing domain to the workspace"
+                    )
+
+    waves: dict[dg.AssetKey, int] = {}
+    visiting: set[dg.AssetKey] = set()
+
+    def wave_of(key: dg.AssetKey) -> int:
+        if key in waves:
+            return waves[key]
+        if key in visiting:
+            raise MeshPlanError(f"dependency cycle through {key.to_user_string()}")
+        visiting.add(key)
+        wave = 0
+        for parent in parents[key]:
+            crossing = 1 if owner[parent] != owner[key] else 0
+            wave = max(wave, wave_of(parent) + crossing)
+        visiting.discard(key)
+        waves[key] = wave
+        return wave
+
+    grouped: dict[tuple[int, str, str], list[dg.AssetKey]] = defaultdict(list)
+    partitions_by_id: dict[str, dg.PartitionsDefinition | None] = {}
+    location_order = {name: i for i, name in enumerate(locations)}
+    last_wave = max((wave_of(key) for key in parents), default=0) + 1
+    for key in parents:
+        pdef = partitions[key]
+        pid = "" if pdef is None else repr(pdef)
+        partitions_by_id[pid] = pdef
+        wave = last_wave if owner[key] in OBSERVER_LOCATIONS else wave_of(key)
+        grouped[(wave, owner[key], pid)].append(key)
+    ordered = sorted(
+        grouped.items(), key=lambda item: (item[0][0], location_order[item[0][1]], item[0][2])
+    )
+    return [
+        RunGroup(
+            wave=wave,
+            location=location,
+            keys=tuple(sorted(keys, key=lambda k: k.to_user_string())),
+            partitions_def=partitions_by_id[pid],
+            parents={key: frozenset(parents[key]) for key in keys},
+        )
+        for (wave, location, pid), keys in ordered
+    ]
+
+
+def _partition_tags(partitions_def: dg.PartitionsDefinition | None) -> dict[str, str]:
+    """A partitioned group runs every partition in one run (single-run backfill)."""
+    if partitions_def is None:
+        return {}
+    keys = partitions_def.get_partition_keys()
+    if not keys:
+        return {}
+    return {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+
+
+def _record(result: dg.ExecuteInProcessResult, group: RunGroup, outcomes: dict, instance) -> None:
+    run_id = result.run_id
+    stats = {s.step_key: s for s in instance.get_run_step_stats(run_id)}
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key
+        if key in outcomes:
+            rows = event.materialization.metadata.get("dagster/row_count")
+            outcome = outcomes[key]
+            outcome.rows = int(rows.value) if rows is not None else None
+            outcome.status = "published"
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name == CONTRACT_CHECK and evaluation.asset_key in outcomes:
+            outcomes[evaluation.asset_key].contract = "passed" if evaluation.passed else "failed"
+    failures = {event.step_key: event for event in result.get_step_failure_events()}
+    for key in group.keys:
+        outcome = outcomes[key]
+        outcome.run_id = run_id
+        step_key = "__".join(key.path)
+        stat = stats.get(step_key)
+        if stat and stat.start_time and stat.end_time:
+            outcome.seconds = stat.end_time - stat.start_time
+        if step_key in failures:
+            outcome.status = "failed"
+            error = failures[step_key].step_failure_data.error
+            outcome.error = _root_message(error)
+        elif outcome.status != "published":
+            outcome.status = "skipped"
+            outcome.error = "not executed (an upstream failed in the same run)"
+
+
+def _root_message(error) -> str:
+    """The user-facing message of a step failure: the innermost cause, not Dagster's wrappers."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    message = error.message if error is not None else "unknown error"
+    return message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
+
+
+def run_mesh(
+    locations: Mapping[str, dg.Definitions],
+    instance: dg.DagsterInstance,
+    *,
+    on_group_start: Callable[[RunGroup], None] | None = None,
+    on_group_done: Callable[[RunGroup, list[ProductOutcome]], None] | None = None,
+) -> MeshRunResult:
+    """Materialize every product of every location; returns per-product outcomes."""
+    started = time.monotonic()
+    groups = plan(locations)
+    result = MeshRunResult()
+    for group in groups:
+        for key in group.keys:
+            result.outcomes[key] = ProductOutcome(key=key, location=group.location)
+    all_parents = {key: parent for group in groups for key, parent in group.parents.items()}
+    for group in groups:
+        blocked = [
+            key
+            for key in group.keys
+            if any(
+                result.outcomes.get(p) and result.outcomes[p].status in ("failed", "skipped")
+                for p in all_parents.get(key, ())
+            )
+        ]
+        for key in blocked:
+            result.outcomes[key].status = "skipped"
+            result.outcomes[key].error = "skipped: an input failed"
+        runnable = [key for key in group.keys if key not in blocked]
+        if not runnable:
+            continue
+        if on_group_start:
+            on_group_start(group)
+        defs = locations[group.location]
+        run = dg.materialize(
+            assets=[*(defs.assets or []), *(defs.asset_checks or [])],
+            resources=defs.resources,
+            instance=instance,
+            selection=runnable,
+            run_config=QUIET_LOGS,
+            tags={
+                "dagmesh/run": "mesh",
+                "dagmesh/wave": str(group.wave),
+                **_partition_tags(group.partitions_def),
+            },
+            raise_on_error=False,
+        )
+        runnable_group = RunGroup(
+            group.wave, group.location, tuple(runnable), group.partitions_def, group.parents
+        )
+        _record(run, runnable_group, result.outcomes, instance)
+        if on_group_done:
+            on_group_done(group, [result.outcomes[k] for k in runnable])
+    result.seconds = time.monotonic() - started
+    return result
