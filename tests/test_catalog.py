@@ -1,8 +1,15 @@
-"""`dagmesh catalog`: the static catalog of the real workspace, in Markdown and HTML."""
+"""`dagmesh catalog`: the static catalog of a workspace, in Markdown and HTML.
+
+Most tests build a small three-domain project of their own (a workspace of `python_file` locations
+calling `domain_definitions`), so they do not depend on the sample domains; the last test runs the
+catalog over the sample workspace.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import textwrap
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dagmesh.binding.workspace import load_workspace
+from dagmesh.declare.interface import ProductInterface
 from dagmesh.storage.settings import HOME_ENV, WAREHOUSE_ENV
 from dagmesh.tools.catalog_site import (
     HTML_FILE,
@@ -25,8 +33,158 @@ from dagmesh.tools.catalog_site import (
 from dagmesh.tools.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKSPACE = ROOT / "workspace.yaml"
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "source", "wbr"}
+HOSTILE = "<script>alert(1)</script> a | pipe\nand a second line & more"
+
+COMMON = """
+from datetime import timedelta
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from dagmesh import SLO, data_product, domain_definitions
+
+DAILY = SLO(max_lag=timedelta(hours=26))
+"""
+
+SHOP = f'''
+HOSTILE = {HOSTILE!r}
+
+
+class Customers(pa.DataFrameModel):
+    """One row per customer."""
+
+    c_custkey: Series[int] = pa.Field(unique=True, gt=0, description="Customer id.")
+    c_email: Series[str] = pa.Field(
+        description="Contact address.", metadata={{"pii": True, "mask": "sha256"}}
+    )
+
+
+class Orders(pa.DataFrameModel):
+    """One row per order."""
+
+    o_orderkey: Series[int] = pa.Field(unique=True, gt=0, description="Order id.")
+    o_custkey: Series[int] = pa.Field(gt=0, description="Ordering customer.")
+    o_orderdate: Series[pd.Timestamp] = pa.Field(description="Day of the order.")
+
+
+class MonthlyOrders(pa.DataFrameModel):
+    """Orders per month."""
+
+    order_month: Series[pd.Timestamp] = pa.Field(unique=True, description="First day of the month.")
+    orders: Series[int] = pa.Field(ge=0, description="Orders placed.")
+
+
+class Notes(pa.DataFrameModel):
+    """Clerk notes."""
+
+    o_orderkey: Series[int] = pa.Field(gt=0, description="Order id.")
+    note: Series[str] = pa.Field(nullable=True, description=HOSTILE)
+
+
+@data_product(contract=Customers, owners=["team:shop"], access="public", version="1.0.0", slo=DAILY)
+def customers() -> pd.DataFrame:
+    """Every customer."""
+
+
+@data_product(contract=Orders, owners=["team:shop"], access="public", version="2.1.0", slo=DAILY)
+def orders() -> pd.DataFrame:
+    """Every order, as booked."""
+
+
+@data_product(
+    contract=MonthlyOrders,
+    owners=["team:shop"],
+    access="public",
+    version="1.0.0",
+    slo=SLO(max_lag=timedelta(days=32)),
+    inputs=["orders"],
+    partitions_def=dg.MonthlyPartitionsDefinition(start_date="2024-01-01"),
+    partition_column="order_month",
+)
+def monthly_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """Orders per month."""
+
+
+@data_product(
+    contract=Notes,
+    owners=["team:shop"],
+    access="internal",
+    version="1.0.0",
+    slo=DAILY,
+    inputs=["orders"],
+    description=HOSTILE,
+)
+def notes(orders: pd.DataFrame) -> pd.DataFrame:
+    """Replaced by the description."""
+
+
+defs = domain_definitions("shop", [customers, orders, monthly_orders, notes])
+'''
+
+SHIP = '''
+class Deliveries(pa.DataFrameModel):
+    """One row per delivered order."""
+
+    o_orderkey: Series[int] = pa.Field(unique=True, gt=0, description="Order id.")
+    carrier: Series[str] = pa.Field(description="Who delivered it.")
+
+
+@data_product(
+    contract=Deliveries,
+    owners=["team:ship"],
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
+    inputs=["shop/orders", "vendors/carriers"],
+)
+def deliveries(orders: pd.DataFrame, carriers: pd.DataFrame) -> pd.DataFrame:
+    """Every delivered order and its carrier."""
+
+
+defs = domain_definitions("ship", [deliveries])
+'''
+
+ADS = '''
+class Audience(pa.DataFrameModel):
+    """One row per customer to address."""
+
+    c_custkey: Series[int] = pa.Field(unique=True, gt=0, description="Customer id.")
+
+
+@data_product(
+    contract=Audience,
+    owners=["team:ads"],
+    access="public",
+    version="1.0.0",
+    slo=DAILY,
+    inputs=["shop/customers", "ship/deliveries"],
+)
+def audience(customers: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Customers whose orders were delivered."""
+
+
+defs = domain_definitions("ads", [audience])
+'''
+
+WORKSPACE = """
+load_from:
+  - python_file: {relative_path: shop.py, location_name: shop}
+  - python_file: {relative_path: ship.py, location_name: ship}
+  - python_file: {relative_path: ads.py, location_name: ads}
+"""
+
+
+def write_project(folder: Path) -> Path:
+    """A three-domain project in `folder`; returns its workspace.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in {"shop": SHOP, "ship": SHIP, "ads": ADS}.items():
+        (folder / f"{name}.py").write_text(COMMON + textwrap.dedent(body))
+    workspace = folder / "workspace.yaml"
+    workspace.write_text(WORKSPACE)
+    return workspace
 
 
 class _Page(HTMLParser):
@@ -70,159 +228,264 @@ def _parse(text: str) -> _Page:
     return page
 
 
+def _section(markdown: str, key: str) -> str:
+    return markdown.split(f"### {key}\n", 1)[1].split("\n### ", 1)[0]
+
+
+def _cells(row: str) -> list[str]:
+    """A Markdown table row split on its unescaped pipes (as a GFM renderer splits it)."""
+    assert row.startswith("| ") and row.endswith(" |"), row
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row[1:-1])]
+
+
 @pytest.fixture(scope="module")
-def locations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dg.Definitions]]:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("project")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv(HOME_ENV, str(tmp_path_factory.mktemp("mesh")))
+        env.setenv(HOME_ENV, str(folder / ".mesh"))
         env.delenv(WAREHOUSE_ENV, raising=False)
-        yield load_workspace(WORKSPACE)
+        yield write_project(folder)
 
 
 @pytest.fixture(scope="module")
-def catalog(locations: dict[str, dg.Definitions]) -> Catalog:
-    return build_catalog(locations, WORKSPACE)
+def locations(project: Path) -> dict[str, dg.Definitions]:
+    return load_workspace(project)
+
+
+@pytest.fixture(scope="module")
+def catalog(locations: dict[str, dg.Definitions], project: Path) -> Catalog:
+    return build_catalog(locations, project)
 
 
 @pytest.fixture
 def written(mesh_home: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "catalog"
-    result = CliRunner().invoke(app, ["catalog", "--workspace", str(WORKSPACE), "--out", str(out)])
+    """The catalog `dagmesh catalog` writes for a freshly written project."""
+    workspace = write_project(tmp_path / "project")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(app, ["catalog", "--workspace", str(workspace), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "catalog of" in result.output
+    assert "catalog of 6 products in 3 domains" in result.output
     return out
 
 
-def test_catalog_lists_every_product_of_every_location(
-    written: Path, locations: dict[str, dg.Definitions]
-) -> None:
-    expected = set()
-    for defs in locations.values():
-        graph = defs.resolve_asset_graph()
-        expected |= {
-            key.to_user_string()
-            for key in graph.materializable_asset_keys
-            if "dagmesh/contract" in graph.get(key).metadata
-        }
-    assert {"sales/orders", "logistics/part_demand", "governance/scorecard"} <= expected
+def test_catalog_lists_every_product_of_every_location(written: Path) -> None:
+    keys = {
+        "shop/customers", "shop/orders", "shop/monthly_orders", "shop/notes",
+        "ship/deliveries", "ads/audience",
+    }  # fmt: skip
     markdown = (written / MARKDOWN_FILE).read_text()
     page = _parse((written / HTML_FILE).read_text())
-    for key in expected:
+    for key in keys:
         assert f"### {key}\n" in markdown
         assert anchor(key) in page.ids
         assert f"#{anchor(key)}" in page.hrefs
+    assert markdown.count("\n### ") == len(keys)
+
+
+def test_entries_wrap_the_interface_record(
+    catalog: Catalog, locations: dict[str, dg.Definitions]
+) -> None:
+    # An entry is the product's own interface record, as its asset carries it, plus the catalog's facts.
+    for entry in catalog.entries:
+        spec = next(
+            s
+            for s in locations[entry.location].resolve_all_asset_specs()
+            if s.key == entry.interface.key
+        )
+        assert entry.interface == ProductInterface.from_metadata(spec.key, spec.metadata)
+    orders = catalog.by_key["shop/orders"]
+    assert orders.location == "shop"
+    interface = orders.interface
+    assert interface.owners == ("team:shop",)
+    assert (interface.access, interface.version, interface.contract) == (
+        "public",
+        "2.1.0",
+        "Orders",
+    )
+    assert interface.slo.startswith("fresh within 26h")
+    assert interface.description == "Every order, as booked."  # the card without its table
+    assert interface.table == "shop.orders"
+    key = next(c for c in interface.columns if c.name == "o_orderkey")
+    assert (key.nullable, key.unique, key.description) == (False, True, "Order id.")
+    assert key.checks
+    assert catalog.by_key["shop/monthly_orders"].interface.partition_column == "order_month"
+    email = next(c for c in catalog.by_key["shop/customers"].interface.columns if c.pii)
+    assert (email.name, email.mask) == ("c_email", "sha256")
 
 
 def test_consumers_are_computed_across_domains(catalog: Catalog) -> None:
-    orders = catalog.by_key["sales/orders"]
-    assert set(orders.consumers) == {
-        "logistics/local_supplier_volume",
-        "logistics/shipping_modes",
-        "marketing/customer_segments",
-        "marketing/customer_order_distribution",
-        "sales/shipping_priority",
-        "sales/monthly_revenue",
-    }
-    assert catalog.by_key["sales/line_items"].consumers == (
-        "logistics/local_supplier_volume",
-        "logistics/part_demand",
-        "logistics/shipping_modes",
-        "sales/pricing_summary",
-        "sales/shipping_priority",
+    assert catalog.by_key["shop/orders"].consumers == (
+        "ship/deliveries",
+        "shop/monthly_orders",
+        "shop/notes",
     )
-    assert catalog.by_key["marketing/customer_segments"].consumers == (
-        "marketing/campaign_audience",
+    # The interface itself knows only the consumers of its own domain.
+    assert catalog.by_key["shop/orders"].interface.consumers == (
+        "shop/monthly_orders",
+        "shop/notes",
     )
-    assert catalog.by_key["marketing/campaign_audience"].consumers == ()
+    assert catalog.by_key["shop/customers"].consumers == ("ads/audience",)
+    assert catalog.by_key["ads/audience"].consumers == ()
     # "Who depends on me" is exactly the inverse of every product's inputs.
     for entry in catalog.entries:
         readers = {e.key for e in catalog.entries if entry.key in e.inputs}
         assert set(entry.consumers) == readers, entry.key
 
 
-def test_entries_carry_the_card_and_the_contract(
+def test_lineage_trees_and_domain_graph(catalog: Catalog) -> None:
+    upstream = catalog.upstream("ads/audience")
+    assert [n.key for n in upstream] == ["shop/customers", "ship/deliveries"]
+    assert [n.key for n in upstream[1].children] == ["shop/orders", "vendors/carriers"]
+    downstream = catalog.downstream("shop/orders")
+    deliveries = next(n for n in downstream if n.key == "ship/deliveries")
+    assert [n.key for n in deliveries.children] == ["ads/audience"]
+    assert catalog.dependencies == {
+        ("ads", "ship"): ["ship/deliveries → ads/audience"],
+        ("ads", "shop"): ["shop/customers → ads/audience"],
+        ("ship", "shop"): ["shop/orders → ship/deliveries"],
+        ("ship", "vendors"): ["vendors/carriers → ship/deliveries"],
+    }
+    mermaid = catalog.mermaid
+    assert mermaid.startswith("flowchart LR\n  subgraph domain_ads[ads]")
+    assert "shop_orders --> ship_deliveries" in mermaid
+    assert 'vendors_carriers["vendors/carriers (not in workspace)"]' in mermaid
+
+
+def test_contract_file_follows_the_registry_rule_and_the_card(
     catalog: Catalog, locations: dict[str, dg.Definitions]
 ) -> None:
-    orders = catalog.by_key["sales/orders"]
-    assert orders.owners == ("team:sales",)
-    assert (orders.access, orders.version, orders.contract) == ("public", "2.0.0", "Orders")
-    assert orders.slo.startswith("fresh within 26h")
-    assert orders.description == "Every customer order, as booked."  # the card without its table
-    assert orders.table == "sales.orders"
-    assert orders.contract_file == "domains/sales/contracts/orders/v2.odcs.yaml"
-    key = next(c for c in orders.columns if c.name == "o_orderkey")
-    assert (key.type, key.nullable, key.unique) == ("BIGINT", False, True)
-    assert key.checks and key.description == "Order id."
-    assert catalog.by_key["sales/monthly_revenue"].partition_column == "order_month"
-    assert catalog.by_key["governance/scorecard"].contract_file.startswith("platform/contracts/")
-    # Every column of every contract, with its pii tag, as `dagster/column_schema` carries it.
+    assert (
+        catalog.by_key["shop/orders"].contract_file == "domains/shop/contracts/orders/v2.odcs.yaml"
+    )
+    assert not any(e.contract_published for e in catalog.entries)
     for entry in catalog.entries:
-        schema = _node(locations, entry.location, entry.key).metadata["dagster/column_schema"]
-        schema = getattr(schema, "value", schema)
-        assert [(c.name, c.pii) for c in entry.columns] == [
-            (c.name, (c.tags or {}).get("pii") == "true") for c in schema.columns
-        ]
-
-
-def _node(locations: dict[str, dg.Definitions], location: str, key: str):
-    return locations[location].resolve_asset_graph().get(dg.AssetKey.from_user_string(key))
-
-
-def test_ui_card_links_the_contract_file_the_catalog_names(
-    catalog: Catalog, locations: dict[str, dg.Definitions]
-) -> None:
-    for entry in catalog.entries:
-        card = _node(locations, entry.location, entry.key).description or ""
+        graph = locations[entry.location].resolve_asset_graph()
+        card = graph.get(entry.interface.key).description or ""
         assert f"| Contract file | `{entry.contract_file}` |" in card, entry.key
-        own = [c for c in entry.consumers if catalog.domain_of(c) == entry.domain]
-        listed = ", ".join(f"`{c}`" for c in sorted(own)) or "none"
-        row = next(line for line in card.splitlines() if "Consumers (this domain)" in line)
-        assert sorted(row.split("|")[2].strip().split(", ")) == sorted(listed.split(", ")), row
+
+
+def test_published_contracts_are_found_where_publish_writes_them(
+    mesh_home: Path, tmp_path: Path
+) -> None:
+    workspace = write_project(tmp_path / "project")
+    result = CliRunner().invoke(app, ["publish", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    mesh = build_catalog(load_workspace(workspace), workspace)
+    for entry in mesh.entries:
+        assert entry.contract_published, entry.key
+        assert (workspace.parent / str(entry.contract_file)).is_file()
+    markdown = render_markdown(mesh, tmp_path / "site")
+    assert (
+        "| Contract file | [domains/shop/contracts/orders/v2.odcs.yaml]"
+        "(../project/domains/shop/contracts/orders/v2.odcs.yaml) (published) |"
+    ) in markdown
+    assert "not published yet" not in markdown
 
 
 def test_markdown_has_lineage_contract_columns_and_consumers(written: Path) -> None:
     markdown = (written / MARKDOWN_FILE).read_text()
-    assert "```mermaid\nflowchart LR" in markdown
-    assert "sales_orders --> logistics_shipping_modes" in markdown
-    section = markdown.split("### sales/orders\n", 1)[1].split("\n### ", 1)[0]
-    assert "| Owners | team:sales |" in section
+    assert "```mermaid\nflowchart LR\n" in markdown
+    assert "  shop_orders --> ship_deliveries\n" in markdown  # the fence is not HTML-escaped
+    assert "| ship | shop | shop/orders → ship/deliveries |" in markdown
+    section = _section(markdown, "shop/orders")
+    assert "| Owners | team:shop |" in section
+    assert "| Domain | shop (code location shop) |" in section
     assert "| `o_orderkey` | BIGINT | no | yes |" in section
-    assert "[`marketing/customer_segments`](#product-marketing-customer_segments)" in section
-    assert "domains/sales/contracts/orders/v2.odcs.yaml" in section
+    assert "[`ship/deliveries`](#product-ship-deliveries)" in section
+    assert "| Contract file | [domains/shop/contracts/orders/v2.odcs.yaml](" in section
+    assert "(not published yet: run `dagmesh publish`)" in section
+    assert "Upstream (what it reads):\n\n- none (source-aligned)\n" in section
+    assert "Downstream (who depends on it):\n\n- [`ship/deliveries`]" in section
+    assert "\n  - [`ads/audience`](#product-ads-audience)\n" in section  # the tree's second level
+    monthly = _section(markdown, "shop/monthly_orders")
+    assert "| Partitioned by | order_month |" in monthly
+    assert "| Table | shop.monthly_orders |" in monthly
+    assert "| `c_email` | VARCHAR | no | no | " in _section(markdown, "shop/customers")
+    assert "| yes (masked: sha256) |" in _section(markdown, "shop/customers")
+    deliveries = _section(markdown, "ship/deliveries")
+    assert "`vendors/carriers` (not in this workspace)" in deliveries
+    # Every table row has as many cells as its header.
+    for block in re.findall(r"(?:^\|.*\|\n)+", markdown, flags=re.MULTILINE):
+        rows = block.splitlines()
+        widths = {len(_cells(row)) for row in rows if not row.startswith("|---")}
+        assert len(widths) == 1, rows
 
 
 def test_html_parses_and_links_lineage(written: Path) -> None:
     page = _parse((written / HTML_FILE).read_text())
     assert {"script", "iframe", "link"}.isdisjoint(page.tags)  # self-contained: nothing fetched
     text = " ".join(page.text)
-    assert "team:sales" in text and "o_orderkey" in text
-    assert "sales/orders → logistics/shipping_modes" in text
+    assert "team:shop" in text and "o_orderkey" in text
+    assert "shop/orders → ship/deliveries" in text
+    assert "vendors/carriers" in text and "(not in this workspace)" in text
+    assert "shop_orders --> ship_deliveries" in text  # the Mermaid source, unescaped by the parser
     internal = [h for h in page.hrefs if h.startswith("#")]
     assert all(h[1:] in page.ids for h in internal), set(internal) - {f"#{i}" for i in page.ids}
+    assert any(h.endswith("domains/shop/contracts/orders/v2.odcs.yaml") for h in page.hrefs)
 
 
-def test_html_and_markdown_escape_every_text(catalog: Catalog, tmp_path: Path) -> None:
-    hostile = '<script>alert("x")</script> & <b>bold</b> | pipe'
-    orders = catalog.by_key["sales/orders"]
-    column = dataclasses.replace(orders.columns[0], description=hostile, checks=("x < 'y'",))
-    entry = dataclasses.replace(
-        orders,
-        description=hostile,
-        owners=("team:<evil>",),
-        columns=(column, *orders.columns[1:]),
+def test_hostile_descriptions_are_escaped_in_html_and_cannot_break_markdown(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """The `notes` product declares HOSTILE as its description and as a column's description."""
+    notes = catalog.by_key["shop/notes"]
+    assert notes.interface.description == HOSTILE
+    assert any(c.description == HOSTILE for c in notes.interface.columns)
+
+    html = render_html(catalog, tmp_path)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; a | pipe\nand a second line &amp; more" in html
+    page = _parse(html)
+    assert "script" not in page.tags
+    assert " ".join(page.text).count(HOSTILE) == 2  # the reader sees the text exactly as written
+
+    markdown = render_markdown(catalog, tmp_path)
+    assert "<script>" not in markdown
+    shown = "&lt;script&gt;alert(1)&lt;/script&gt; a \\| pipe and a second line &amp; more"
+    section = _section(markdown, "shop/notes")
+    assert f"\n{shown}\n" in section  # the description, on one line
+    row = next(line for line in section.splitlines() if line.startswith("| `note` |"))
+    assert _cells(row) == ["`note`", "VARCHAR", "yes", "no", "-", "no", shown]
+
+
+def test_every_text_is_escaped_not_only_descriptions(catalog: Catalog, tmp_path: Path) -> None:
+    orders = catalog.by_key["shop/orders"]
+    interface = orders.interface
+    column = dataclasses.replace(interface.columns[0], checks=("x < 'y'",), type='A"B')
+    doctored_interface = dataclasses.replace(
+        interface, owners=("team:<evil>",), columns=(column, *interface.columns[1:])
     )
+    entry = dataclasses.replace(orders, interface=doctored_interface)
     doctored = Catalog(
         root=catalog.root,
         locations=catalog.locations,
         entries=tuple(entry if e.key == orders.key else e for e in catalog.entries),
     )
     html = render_html(doctored, tmp_path)
-    assert "<script>" not in html and "<b>bold" not in html and "team:<evil>" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;" in html
-    assert "x &lt; &#x27;y&#x27;" in html
-    page = _parse(html)
-    assert hostile in " ".join(page.text)  # the reader sees the text exactly as written
+    assert "team:<evil>" not in html and "team:&lt;evil&gt;" in html
+    assert "x &lt; &#39;y&#39;" in html and "A&#34;B" in html
     markdown = render_markdown(doctored, tmp_path)
-    assert "<script>" not in markdown and "team:<evil>" not in markdown
-    shown = '&lt;script&gt;alert("x")&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; \\| pipe'
-    assert f"\n{shown}\n" in markdown  # the description
-    assert f"| {shown} |" in markdown  # the column's description, its pipe escaped for the table
+    assert "team:<evil>" not in markdown and "| Owners | team:&lt;evil&gt; |" in markdown
+    assert "| x &lt; 'y' |" in markdown
+
+
+def test_catalog_of_the_sample_workspace(
+    mesh_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample domains are packages: their registry lives in their package folder."""
+    workspace = ROOT / "workspace.yaml"
+    monkeypatch.syspath_prepend(str(ROOT))
+    mesh = build_catalog(load_workspace(workspace), workspace)
+    assert {"sales/orders", "logistics/part_demand", "governance/scorecard"} <= set(mesh.by_key)
+    orders = mesh.by_key["sales/orders"]
+    assert orders.contract_file == "domains/sales/contracts/orders/v2.odcs.yaml"
+    assert orders.contract_published
+    assert "marketing/customer_segments" in orders.consumers
+    assert mesh.by_key["governance/scorecard"].contract_file == (
+        "domains/governance/contracts/scorecard/v1.odcs.yaml"
+    )
+    written = CliRunner().invoke(
+        app, ["catalog", "--workspace", str(workspace), "--out", str(tmp_path / "site")]
+    )
+    assert written.exit_code == 0, written.output
+    _parse((tmp_path / "site" / HTML_FILE).read_text())

@@ -23,7 +23,7 @@ from dagmesh.governance import (
     Policy,
     PolicyConfigError,
     PolicyViolationError,
-    ProductView,
+    ProductInterface,
     Severity,
     evaluate,
 )
@@ -41,43 +41,52 @@ class Documented(pa.DataFrameModel):
     email: Series[str] = pa.Field(description="Customer email.")
 
 
-def compliant_spec(**overrides) -> dg.AssetSpec:
-    """A spec as the platform builds it for a compliant public product."""
-    schema = dg.TableSchema(
-        columns=[
-            dg.TableColumn("id", "BIGINT", description="Row id."),
-            dg.TableColumn("email", "VARCHAR", description="Customer email."),
-        ]
+CUSTOMERS = dg.AssetKey(["sales", "customers"])
+SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("id", "BIGINT", description="Row id."),
+        dg.TableColumn("email", "VARCHAR", description="Customer email."),
+    ]
+)
+
+
+def compliant_spec(
+    key: dg.AssetKey = CUSTOMERS,
+    owners: tuple[str, ...] = ("team:sales",),
+    description: str = "Customers.",
+    access: str = "public",
+    version: str = "1.0.0",
+    contract: str = "Customers",
+    slo: str = "fresh within 1h",
+    schema: dg.TableSchema = SCHEMA,
+    deps: tuple[dg.AssetKey, ...] = (),
+    allowed: tuple[str, ...] = (),
+) -> dg.AssetSpec:
+    """A spec as the platform builds it for a compliant public product: its interface record."""
+    interface = ProductInterface(
+        key=key,
+        owners=owners,
+        description=description,
+        access=access,
+        version=version,
+        contract=contract,
+        slo=slo,
+        inputs=deps,
+        allowed_consumers=allowed,
     )
-    fields = {
-        "key": dg.AssetKey(["sales", "customers"]),
-        "owners": ["team:sales"],
-        "description": "Customers.",
-        "metadata": {
-            "dagster/column_schema": schema,
-            "dagmesh/contract": "Customers",
-            "dagmesh/access": "public",
-            "dagmesh/version": "1.0.0",
-        },
-        "freshness_policy": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=1)),
-    }
-    fields.update(overrides)
-    return dg.AssetSpec(**fields)
+    return dg.AssetSpec(
+        key=key,
+        owners=list(owners),
+        description=description,
+        deps=list(deps),
+        metadata=interface.to_metadata(schema),
+    )
 
 
 def violations_of(policy: str, *specs: dg.AssetSpec) -> list:
-    mesh = MeshView(products={s.key: ProductView.from_spec(s, s.key.path[0]) for s in specs})
+    mesh = MeshView()
+    mesh.add("test", specs)
     return evaluate([POLICIES[policy]], mesh, only=[specs[0].key])
-
-
-def with_metadata(**changes) -> dict:
-    metadata = dict(compliant_spec().metadata)
-    for key, value in changes.items():
-        if value is None:
-            metadata.pop(key, None)
-        else:
-            metadata[key] = value
-    return metadata
 
 
 PII_SCHEMA = dg.TableSchema(
@@ -96,37 +105,17 @@ MASKED_PII_SCHEMA = dg.TableSchema(
 )
 
 VIOLATING = [
-    ("owners-required", {"owners": []}, "has no owners"),
+    ("owners-required", {"owners": ()}, "has no owners"),
     ("description-required", {"description": ""}, "has no description"),
-    (
-        "contract-required",
-        {"metadata": with_metadata(**{"dagmesh/contract": None})},
-        "has no contract",
-    ),
-    ("slo-required", {"freshness_policy": None}, "has no SLO"),
-    (
-        "version-required",
-        {"metadata": with_metadata(**{"dagmesh/version": "v1"})},
-        "semantic version",
-    ),
+    ("contract-required", {"contract": ""}, "has no contract"),
+    ("slo-required", {"slo": ""}, "has no SLO"),
+    ("version-required", {"version": "v1"}, "semantic version"),
     (
         "public-columns-documented",
-        {
-            "metadata": with_metadata(
-                **{
-                    "dagster/column_schema": dg.TableSchema(
-                        columns=[dg.TableColumn("id", "BIGINT")]
-                    )
-                }
-            )
-        },
+        {"schema": dg.TableSchema(columns=[dg.TableColumn("id", "BIGINT")])},
         "column(s) id have no description",
     ),
-    (
-        "pii-not-public",
-        {"metadata": with_metadata(**{"dagster/column_schema": PII_SCHEMA})},
-        "exposes PII column(s) email unmasked",
-    ),
+    ("pii-not-public", {"schema": PII_SCHEMA}, "exposes PII column(s) email unmasked"),
     ("naming-convention", {"key": dg.AssetKey(["sales", "CustomerList"])}, "break the convention"),
 ]
 
@@ -150,25 +139,18 @@ def test_standard_policy_passes_a_compliant_product(policy):
 
 
 def test_masked_pii_may_be_public_and_unmasked_pii_may_be_internal():
-    masked = compliant_spec(metadata=with_metadata(**{"dagster/column_schema": MASKED_PII_SCHEMA}))
+    masked = compliant_spec(schema=MASKED_PII_SCHEMA)
     assert violations_of("pii-not-public", masked) == []
-    internal = compliant_spec(
-        metadata=with_metadata(
-            **{"dagster/column_schema": PII_SCHEMA, "dagmesh/access": "internal"}
-        )
-    )
+    internal = compliant_spec(schema=PII_SCHEMA, access="internal")
     assert violations_of("pii-not-public", internal) == []
 
 
 def test_access_policy_names_both_products_their_owners_and_the_access_level():
-    producer = compliant_spec(
-        key=dg.AssetKey(["sales", "pricing_summary"]),
-        metadata=with_metadata(**{"dagmesh/access": "internal"}),
-    )
+    producer = compliant_spec(key=dg.AssetKey(["sales", "pricing_summary"]), access="internal")
     consumer = compliant_spec(
         key=dg.AssetKey(["marketing", "pricing_view"]),
-        owners=["team:marketing"],
-        deps=[producer.key],
+        owners=("team:marketing",),
+        deps=(producer.key,),
     )
     found = violations_of("access-allowed", consumer, producer)
     assert len(found) == 1
@@ -181,19 +163,16 @@ def test_access_policy_names_both_products_their_owners_and_the_access_level():
         "internal",
     ):
         assert part in text
-    same_domain = compliant_spec(key=dg.AssetKey(["sales", "report"]), deps=[producer.key])
+    same_domain = compliant_spec(key=dg.AssetKey(["sales", "report"]), deps=(producer.key,))
     assert violations_of("access-allowed", same_domain, producer) == []
 
 
 def test_private_product_is_readable_only_by_the_products_it_allows():
     producer = compliant_spec(
-        key=dg.AssetKey(["marketing", "audience"]),
-        metadata=with_metadata(
-            **{"dagmesh/access": "private", "dagmesh/allowed_consumers": ["campaign_plan"]}
-        ),
+        key=dg.AssetKey(["marketing", "audience"]), access="private", allowed=("campaign_plan",)
     )
-    allowed = compliant_spec(key=dg.AssetKey(["marketing", "campaign_plan"]), deps=[producer.key])
-    other = compliant_spec(key=dg.AssetKey(["marketing", "other"]), deps=[producer.key])
+    allowed = compliant_spec(key=dg.AssetKey(["marketing", "campaign_plan"]), deps=(producer.key,))
+    other = compliant_spec(key=dg.AssetKey(["marketing", "other"]), deps=(producer.key,))
     assert violations_of("access-allowed", allowed, producer) == []
     assert "private" in violations_of("access-allowed", other, producer)[0].message
 
@@ -231,6 +210,19 @@ def test_error_violation_stops_the_code_location_from_loading(settings):
     text = str(raised.value)
     assert "public-columns-documented" in text and "demo/thing" in text and "team:demo" in text
     assert "pa.Field(description=...)" in text
+
+
+def test_a_plain_asset_in_a_domain_is_governed_like_a_product(settings):
+    """A `dg.asset` merged into a location has no interface record: it is held to every rule."""
+
+    @dg.asset(key=["demo", "side_table"])
+    def side_table() -> None: ...
+
+    defs = dg.Definitions(assets=[side_table])
+    mesh = MeshView()
+    mesh.add("demo", defs.resolve_all_asset_specs())
+    found = {v.policy for v in evaluate(list(STANDARD_POLICIES), mesh)}
+    assert {"owners-required", "description-required", "contract-required", "slo-required"} <= found
 
 
 def test_compliant_location_loads(settings):

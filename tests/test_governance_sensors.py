@@ -17,10 +17,10 @@ from dagster._time import get_current_datetime
 from pandera.typing import Series
 
 from dagmesh import SLO, MeshWarehouse, data_product, domain_definitions
-from dagmesh.governance import scorecard as scorecard_module
 from dagmesh.governance.findings import open_findings
 from dagmesh.governance.sensors import GOVERNANCE_SENSORS, drift_sensor, quality_sensor, slo_sensor
 from dagmesh.storage.settings import MeshSettings
+from governance.defs.scorecard import product as scorecard_module
 
 STATE = {"flaky_bad": False}
 

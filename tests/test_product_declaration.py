@@ -12,7 +12,7 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing import Series
 
-from dagmesh import SLO, ProductDefinitionError, data_product, domain_definitions
+from dagmesh import SLO, ProductDefinitionError, ProductInterface, data_product, domain_definitions
 
 OWNERS = ["team:logistics", "ops@example.com"]
 SLO_6H = SLO(max_lag=timedelta(hours=6), warn_after=timedelta(hours=2))
@@ -285,7 +285,14 @@ def test_asset_graph_has_blocking_contract_checks_and_lineage(defs: dg.Definitio
     consumer = defs.resolve_assets_def(CONSUMER).specs_by_key[CONSUMER]
     assert consumer.tags["dagmesh/access"] == "internal"
     assert consumer.code_version == "0.3.0"
-    assert consumer.metadata["dagmesh/inputs"] == ["logistics/shipments", "sales/orders"]
+    interface = ProductInterface.from_metadata(CONSUMER, consumer.metadata)
+    assert interface is not None
+    assert [k.to_user_string() for k in interface.inputs] == ["logistics/shipments", "sales/orders"]
+    producer = ProductInterface.from_metadata(
+        KEY, defs.resolve_assets_def(KEY).specs_by_key[KEY].metadata
+    )
+    # The location completes the producer's record with the domain's own readers.
+    assert producer is not None and CONSUMER.to_user_string() in producer.consumers
 
 
 def test_schedule_is_built_for_scheduled_products_only(defs: dg.Definitions) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 def cell(value: object) -> str:
     """A value as one table cell: pipes escaped, line breaks folded, so no value can break the table."""
-    return " ".join(str(value).replace("|", "\\|").split())
+    return " ".join(str(value).replace("\\", "\\\\").replace("|", "\\|").split())
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

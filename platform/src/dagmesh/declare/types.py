@@ -8,8 +8,10 @@ are refused when the contract loads, because a contract whose storage we would h
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import cache
+from typing import Annotated, Any
 
 import duckdb
 import numpy as np
@@ -77,6 +79,8 @@ def _storable(arrow: pa.DataType) -> bool:
     )
 
 
+# One in-memory DuckDB answers every "what type is this" question, so DuckDB is the one source of truth;
+# each question gets its own cursor, so a type DuckDB cannot convert never leaves state for the next.
 _DESCRIBE_LOCK = threading.Lock()
 _DESCRIBE = duckdb.connect()
 
@@ -85,12 +89,9 @@ _DESCRIBE = duckdb.connect()
 def duckdb_type(arrow: pa.DataType) -> str:
     """The DuckDB column type of `arrow`, as DuckDB itself maps it (one source of truth: DuckDB)."""
     empty = pa.table({"c": pa.array([], type=arrow)})
-    with _DESCRIBE_LOCK:
-        _DESCRIBE.register("empty", empty)
-        try:
-            return str(_DESCRIBE.execute("DESCRIBE SELECT * FROM empty").fetchone()[1])
-        finally:
-            _DESCRIBE.unregister("empty")
+    with _DESCRIBE_LOCK, _DESCRIBE.cursor() as con:
+        con.register("empty", empty)
+        return str(con.execute("DESCRIBE SELECT * FROM empty").fetchone()[1])
 
 
 def has_sub_microseconds(series: pd.Series) -> pd.Series:
@@ -109,3 +110,97 @@ def encodes_as_utf8(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class UnknownStorageTypeError(UnsupportedTypeError):
+    """A DuckDB column type name DuckDB does not know (in a registry document, say)."""
+
+
+@cache
+def parse_storage_type(physical: str) -> tuple[str, pa.DataType]:
+    """DuckDB's own spelling of column type `physical`, and the Arrow type DuckDB gives it. DuckDB parses
+    the name first, so nothing a document says runs as SQL."""
+    with _DESCRIBE_LOCK, _DESCRIBE.cursor() as con:
+        try:
+            name = str(con.type(physical))
+            result = con.execute(f"SELECT CAST(NULL AS {name}) AS c").arrow()
+        except duckdb.Error as error:
+            raise UnknownStorageTypeError(
+                f"{physical!r} is not a DuckDB column type: {error}"
+            ) from error
+    return name, result.schema.field(0).type
+
+
+def storage_type(physical: str) -> str:
+    """`physical` as DuckDB spells it (`DECIMAL(15, 2)` is `DECIMAL(15,2)`, `int8` is `BIGINT`), or
+    upper-cased when DuckDB does not know the type."""
+    try:
+        return parse_storage_type(physical.strip())[0]
+    except UnknownStorageTypeError:
+        return physical.strip().upper()
+
+
+def storage_arrow_type(physical: str) -> pa.DataType:
+    """The Arrow type DuckDB stores DuckDB column type `physical` as (`UnknownStorageTypeError` if none)."""
+    return parse_storage_type(physical.strip())[1]
+
+
+def logical_type(arrow: pa.DataType) -> str:
+    """The ODCS logical type of a column stored as `arrow`: its type's family."""
+    t = pa.types
+    if t.is_integer(arrow):
+        return "integer"
+    if t.is_floating(arrow) or t.is_decimal(arrow):
+        return "number"
+    if t.is_boolean(arrow):
+        return "boolean"
+    if t.is_date(arrow):
+        return "date"
+    if t.is_timestamp(arrow):
+        return "timestamp"
+    if t.is_list(arrow) or t.is_large_list(arrow) or t.is_fixed_size_list(arrow):
+        return "array"
+    if t.is_struct(arrow):
+        return "object"
+    return "string"
+
+
+def comparison_kind(arrow: pa.DataType) -> str:
+    """The family of a column's storage type that decides how a bound is compared exactly."""
+    t = pa.types
+    if t.is_integer(arrow):
+        return "int"
+    if t.is_float64(arrow):
+        return "float"
+    if t.is_string(arrow) or t.is_large_string(arrow):
+        return "str"
+    if t.is_boolean(arrow):
+        return "bool"
+    if t.is_date32(arrow):
+        return "date"
+    if t.is_timestamp(arrow):
+        return "timestamptz" if arrow.tz is not None else "timestamp"
+    if t.is_decimal(arrow):
+        return "decimal"
+    return "other"  # float32 (pandas compares it in float32), nested: pandera decides
+
+
+# The column types a YAML contract may name, as the pandera annotations a Python contract would use.
+COLUMN_TYPES: dict[str, Any] = {
+    "int64": int,
+    "float64": float,
+    "str": str,
+    "bool": bool,
+    "timestamp": pd.Timestamp,
+    "date": Annotated[pd.ArrowDtype, pa.date32()],  # DuckDB DATE
+}
+# `decimal(p,s)`: exact DECIMAL(p,s), as `pd.ArrowDtype(pa.decimal128(p, s))`; p from 1 to 38.
+DECIMAL_TYPE = re.compile(r"^decimal\((\d+), ?(\d+)\)$")
+
+
+def yaml_column_dtype(name: str) -> Any:
+    """The pandera annotation of YAML column type `name` (`KeyError` for an unknown name)."""
+    decimal = DECIMAL_TYPE.match(name)
+    if decimal:
+        return Annotated[pd.ArrowDtype, pa.decimal128(int(decimal[1]), int(decimal[2]))]
+    return COLUMN_TYPES[name]

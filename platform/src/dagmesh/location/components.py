@@ -32,30 +32,20 @@ import inspect
 import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow
 from pandera.typing import Series
 from pydantic import field_validator, model_validator
 
 from dagmesh.binding.asset import product_definitions
 from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN
 from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
+from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
 from dagmesh.storage.frames import query
 
-COLUMN_TYPES: dict[str, Any] = {
-    "int64": int,
-    "float64": float,
-    "str": str,
-    "bool": bool,
-    "timestamp": pd.Timestamp,
-    "date": Annotated[pd.ArrowDtype, pyarrow.date32()],  # DuckDB DATE
-}
-# `decimal(p,s)`: exact DECIMAL(p,s), as `pd.ArrowDtype(pa.decimal128(p, s))`; p from 1 to 38.
-DECIMAL_TYPE = re.compile(r"^decimal\((\d+), ?(\d+)\)$")
 BOUND_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range")
 CHECKS = (
     "eq", "ne", "gt", "ge", "lt", "le", "in_range", "isin", "notin",
@@ -97,10 +87,7 @@ class ColumnSpec(dg.Model):
 
     def dtype(self) -> Any:
         """The pandera annotation of the column's type."""
-        decimal = DECIMAL_TYPE.match(self.type)
-        if decimal:
-            return Annotated[pd.ArrowDtype, pyarrow.decimal128(int(decimal[1]), int(decimal[2]))]
-        return COLUMN_TYPES[self.type]
+        return yaml_column_dtype(self.type)
 
     def pandera_checks(self) -> dict[str, Any]:
         """The checks as pandera keywords. A decimal column's numeric bounds are exact decimals, as

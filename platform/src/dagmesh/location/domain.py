@@ -22,6 +22,7 @@ from dagmesh.binding.asset import WAREHOUSE_KEY, declared_products, product_defi
 from dagmesh.binding.card import product_card
 from dagmesh.binding.io_manager import MeshIOManager
 from dagmesh.core.errors import ProductDefinitionError
+from dagmesh.core.paths import find_project_root
 from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface
 from dagmesh.declare.names import NAME_PATTERN
 from dagmesh.declare.product import DataProduct
@@ -29,7 +30,7 @@ from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_fo
 from dagmesh.governance.interfaces import published_interfaces
 from dagmesh.governance.policy import Policy
 from dagmesh.registry.store import package_folder, registry_link
-from dagmesh.storage.settings import MeshSettings, find_project_root
+from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse
 
 IO_MANAGER_KEY = "io_manager"
@@ -160,14 +161,6 @@ def mesh_location(
         - set(products),
         key=lambda k: k.to_user_string(),
     )
-    defs = enforce_on_load(
-        domain,
-        defs,
-        policies_for(policies, policy_overrides),
-        interfaces=published_interfaces(external, root),
-        enforcement=enforcement,
-    )
-
     sensors = list(sensors)
     automated = [k for k, p in products.items() if p.automation_condition is not None]
     if automated:
@@ -191,7 +184,14 @@ def mesh_location(
             **(resources or {}),
         },
     )
-    return dg.Definitions.merge(defs, platform)
+    defs = dg.Definitions.merge(defs, platform)
+    return enforce_on_load(
+        domain,
+        defs,
+        policies_for(policies, policy_overrides),
+        interfaces=published_interfaces(external, root),
+        enforcement=enforcement,
+    )
 
 
 def domain_definitions(

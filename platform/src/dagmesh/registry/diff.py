@@ -27,6 +27,7 @@ import duckdb
 import pyarrow
 
 from dagmesh.declare.contract import ContractCheck, ContractColumn
+from dagmesh.declare.types import UnknownStorageTypeError, storage_arrow_type, storage_type
 from dagmesh.registry.odcs import (
     AUDITED,
     ContractDocumentError,
@@ -39,13 +40,11 @@ from dagmesh.registry.odcs import (
     pandera_rules,
     produced_unique,
     quality_rules,
-    storage_arrow_type,
-    storage_type,
     table_object,
     unique_together,
 )
-from dagmesh.storage.audit import compile_column
-from dagmesh.storage.sql import qualified_name, quote_identifier
+from dagmesh.storage.audit import compile_column, duplicate_rows_query
+from dagmesh.storage.sql import qualified_name
 
 ACCESS_ORDER = {"private": 0, "internal": 1, "public": 2}
 # Integers a float type holds exactly, by the float's width: FLOAT's 24-bit mantissa holds 16-bit
@@ -123,7 +122,7 @@ def is_widening(old: str, new: str) -> bool:
     """
     try:
         before, after = storage_arrow_type(old), storage_arrow_type(new)
-    except ContractDocumentError:
+    except UnknownStorageTypeError:
         return old.strip().upper() == new.strip().upper()
     return _widens(before, after)
 
@@ -173,15 +172,13 @@ class PublishedData:
         return self._count(compiled[0].failing_predicate, compiled[0].params)
 
     def duplicate_rows(self, columns: Sequence[str]) -> int | None:
-        cols = ", ".join(quote_identifier(c) for c in columns)
-        not_null = " AND ".join(f"{quote_identifier(c)} IS NOT NULL" for c in columns)
-        return self._count(
-            f"({cols}) IN (SELECT ({cols}) FROM {self.table} WHERE {not_null} "
-            f"GROUP BY {cols} HAVING COUNT(*) > 1)"
-            if len(columns) > 1
-            else f"{cols} IN (SELECT {cols} FROM {self.table} WHERE {not_null} "
-            f"GROUP BY {cols} HAVING COUNT(*) > 1)"
-        )
+        """Rows violating uniqueness of `columns`, counted exactly as the publish audit counts them."""
+        if not self.exists:
+            return None
+        try:
+            return int(self.con.execute(duplicate_rows_query(self.table, columns)).fetchone()[0])
+        except duckdb.Error:
+            return None
 
 
 def _verdict(violations: int | None, data: PublishedData | None) -> tuple[bool, str]:
@@ -416,7 +413,7 @@ def _type_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> Change | Non
         return Change("type_widened", name, False, text)
     try:
         before, after = storage_arrow_type(old_type), storage_arrow_type(new_type)
-    except ContractDocumentError:
+    except UnknownStorageTypeError:
         before = after = None
     dtype = custom_property(old, "panderaDtype")
     t = pyarrow.types

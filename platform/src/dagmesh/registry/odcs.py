@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -39,7 +36,15 @@ from pydantic import ValidationError
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.contract import Contract, ContractCheck, ContractColumn
 from dagmesh.declare.product import DataProduct
-from dagmesh.declare.types import UnsupportedTypeError, arrow_type, duckdb_type
+from dagmesh.declare.types import (
+    UnknownStorageTypeError,
+    UnsupportedTypeError,
+    arrow_type,
+    duckdb_type,
+    logical_type,
+    storage_arrow_type,
+    storage_type,
+)
 from dagmesh.storage.warehouse import table_for_key
 
 ODCS_API_VERSION = "v3.2.0"
@@ -193,59 +198,7 @@ def freshness_seconds(doc: Mapping[str, Any]) -> float | None:
     return None
 
 
-# -- types --------------------------------------------------------------------------------------------
-
-_TYPES_LOCK = threading.Lock()
-_TYPES = duckdb.connect()
-
-
-@cache
-def _parsed_storage_type(physical: str) -> tuple[str, pyarrow.DataType]:
-    """DuckDB's own spelling of column type `physical`, and the Arrow type DuckDB gives it. DuckDB parses
-    the name first, so nothing a document says runs as SQL."""
-    with _TYPES_LOCK:
-        try:
-            name = str(_TYPES.type(physical))
-            result = _TYPES.execute(f"SELECT CAST(NULL AS {name}) AS c").arrow()
-        except duckdb.Error as error:
-            raise ContractDocumentError(
-                f"{physical!r} is not a DuckDB column type: {error}"
-            ) from error
-    return name, result.schema.field(0).type
-
-
-def storage_type(physical: str) -> str:
-    """`physical` as DuckDB spells it (`DECIMAL(15, 2)` is `DECIMAL(15,2)`, `int8` is `BIGINT`), or
-    upper-cased when DuckDB does not know the type."""
-    try:
-        return _parsed_storage_type(physical.strip())[0]
-    except ContractDocumentError:
-        return physical.strip().upper()
-
-
-def storage_arrow_type(physical: str) -> pyarrow.DataType:
-    """The Arrow type DuckDB stores DuckDB column type `physical` as (`ContractDocumentError` if none)."""
-    return _parsed_storage_type(physical.strip())[1]
-
-
-def logical_type(arrow: pyarrow.DataType) -> str:
-    """The ODCS logical type of a column stored as `arrow`: its type's family."""
-    t = pyarrow.types
-    if t.is_integer(arrow):
-        return "integer"
-    if t.is_floating(arrow) or t.is_decimal(arrow):
-        return "number"
-    if t.is_boolean(arrow):
-        return "boolean"
-    if t.is_date(arrow):
-        return "date"
-    if t.is_timestamp(arrow):
-        return "timestamp"
-    if t.is_list(arrow) or t.is_large_list(arrow) or t.is_fixed_size_list(arrow):
-        return "array"
-    if t.is_struct(arrow):
-        return "object"
-    return "string"
+# -- types (the maps live in dagmesh.declare.types) ----------------------------------------------
 
 
 def _aligned(storage: pyarrow.DataType, declared: str) -> pyarrow.DataType:
@@ -300,7 +253,7 @@ def column_dtype(prop: Mapping[str, Any]) -> tuple[Any, pyarrow.DataType]:
     if physical:
         try:
             storage = storage_arrow_type(physical)
-        except ContractDocumentError:
+        except UnknownStorageTypeError:
             storage = None
     candidates: list[Any] = []
     if declared:

@@ -1,7 +1,7 @@
 """The registry on disk: `<domain folder>/contracts/<product>/v<MAJOR>.odcs.yaml`, one file per major.
 
 The domain folder is the folder of the code location's package (the nearest `pyproject.toml` above its
-module: `domains/sales` for `sales.definitions`, `platform/governance` for the governance location), so
+module: `domains/sales` for `sales.definitions`, `domains/governance` for the governance location), so
 the registry is committed with the domain's code and reviewed with it. A location whose module has no
 package folder of its own (a bare `python_file`) uses `<workspace>/domains/<domain>`. This module is the
 one place that rule is written: the registry, the cards, the catalog and the governance lookup use it.
@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dagmesh.binding.workspace import CodeLocation, read_workspace
+from dagmesh.binding.workspace import CodeLocation, WorkspaceError, read_workspace
+from dagmesh.core.paths import package_root
 from dagmesh.registry.odcs import dump_odcs, load_odcs
-from dagmesh.storage.settings import nearest_folder_with
 
 CONTRACTS_DIR = "contracts"
 FILE_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.odcs\.yaml$")
@@ -42,17 +42,15 @@ def package_folder(source: Path, root: Path) -> Path | None:
     repository) maps to the same relative folder under `root`, so the answer never depends on where the
     code was installed from. None when `source` belongs to no package of a project.
     """
+    found = package_root(source)
+    if found is None:
+        return None
+    package, project = found
     root = root.resolve()
-    for folder in source.resolve().parents:
-        if (folder / "workspace.yaml").is_file():
-            return None  # reached a project root without passing a package
-        if (folder / "pyproject.toml").is_file():
-            if folder != root and root in folder.parents:
-                return folder
-            project = nearest_folder_with("workspace.yaml", folder.parent)
-            if project is not None and (root / folder.relative_to(project)).is_dir():
-                return root / folder.relative_to(project)
-            return None
+    if package != root and root in package.parents:
+        return package
+    if project is not None and (root / package.relative_to(project)).is_dir():
+        return root / package.relative_to(project)
     return None
 
 
@@ -69,8 +67,10 @@ def domain_folder(location: CodeLocation, root: Path, domain: str) -> Path:
 
 def producer_folder(root: Path, domain: str) -> Path:
     """The registry folder of `domain`, for a consumer: its location in `root`'s workspace.yaml."""
-    workspace = root / "workspace.yaml"
-    locations = read_workspace(workspace) if workspace.is_file() else []
+    try:
+        locations = read_workspace(root / "workspace.yaml")
+    except WorkspaceError:
+        locations = []  # no usable workspace here: the documented default folder
     for location in locations:
         if location.name == domain:
             return domain_folder(location, root, domain)

@@ -24,7 +24,7 @@ from pandera.errors import SchemaErrors
 
 from dagmesh.core.markdown import markdown_table
 from dagmesh.declare.contract import Contract, ContractCheck, ContractColumn
-from dagmesh.declare.types import encodes_as_utf8
+from dagmesh.declare.types import comparison_kind, encodes_as_utf8
 from dagmesh.storage.regex import to_re2
 from dagmesh.storage.sql import quote_identifier
 
@@ -88,30 +88,10 @@ _COMPARISONS = {
 _MAX_EXACT_FLOAT_INT = 2**53
 
 
-def _kind(arrow: pa.DataType) -> str:
-    """The family of a column's storage type that decides how a bound is compared exactly."""
-    t = pa.types
-    if t.is_integer(arrow):
-        return "int"
-    if t.is_float64(arrow):
-        return "float"
-    if t.is_string(arrow) or t.is_large_string(arrow):
-        return "str"
-    if t.is_boolean(arrow):
-        return "bool"
-    if t.is_date32(arrow):
-        return "date"
-    if t.is_timestamp(arrow):
-        return "timestamptz" if arrow.tz is not None else "timestamp"
-    if t.is_decimal(arrow):
-        return "decimal"
-    return "other"  # float32 (pandas compares it in float32), nested: pandera decides
-
-
 def _bound(value: Any, column: ContractColumn) -> tuple[str, Any]:
     """`value` as a typed SQL parameter compared exactly as pandas compares it with the column, or
     `_NoSqlForm` when pandas would compare it differently (or raise): then pandera runs the check."""
-    kind = _kind(column.arrow_type)
+    kind = comparison_kind(column.arrow_type)
     if isinstance(value, np.generic):
         value = value.item()
     if kind == "int" and type(value) is int:
@@ -156,7 +136,7 @@ def _exact_decimal(value: Decimal, arrow: pa.Decimal128Type) -> str:
 
 
 def _comparison(op: str, column: ContractColumn, col: str, value: Any) -> tuple[str, list[Any]]:
-    if _kind(column.arrow_type) == "bool":
+    if comparison_kind(column.arrow_type) == "bool":
         raise _NoSqlForm  # pandas orders bools as ints; leave it to pandera
     placeholder, param = _bound(value, column)
     return f"{col} {op} {placeholder}", [param]
@@ -168,7 +148,7 @@ def _membership(check: ContractCheck, column: ContractColumn, col: str) -> tuple
     values = s.get("allowed_values", s.get("forbidden_values"))
     if values is None or isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise _NoSqlForm  # a string is a set of characters to pandas: leave it to pandera
-    if _kind(column.arrow_type) not in ("int", "float", "str", "bool"):
+    if comparison_kind(column.arrow_type) not in ("int", "float", "str", "bool"):
         raise _NoSqlForm
     members = []
     for value in values:
@@ -176,7 +156,7 @@ def _membership(check: ContractCheck, column: ContractColumn, col: str) -> tuple
             continue
         if isinstance(value, float) and math.isnan(value):
             raise _NoSqlForm
-        if _kind(column.arrow_type) != "bool" and type(value) is bool:
+        if comparison_kind(column.arrow_type) != "bool" and type(value) is bool:
             raise _NoSqlForm  # pandas matches True with 1
         members.append(_bound(value, column))
     if not members:
@@ -187,7 +167,7 @@ def _membership(check: ContractCheck, column: ContractColumn, col: str) -> tuple
 
 
 def _string_check(check: ContractCheck, column: ContractColumn, col: str) -> tuple[str, list[Any]]:
-    if _kind(column.arrow_type) != "str":
+    if comparison_kind(column.arrow_type) != "str":
         raise _NoSqlForm
     s, name = check.statistics, check.name
     if name in ("str_matches", "str_contains"):
@@ -243,7 +223,7 @@ def _passing_predicate(
         value = s.get("min_value", s.get("max_value", s.get("value")))
         return _comparison(_COMPARISONS[name], column, col, value)
     if name == "in_range":
-        if _kind(column.arrow_type) == "bool":
+        if comparison_kind(column.arrow_type) == "bool":
             raise _NoSqlForm
         low_sql, low = _bound(s["min_value"], column)
         high_sql, high = _bound(s["max_value"], column)
@@ -352,7 +332,7 @@ def _distinct_keys(
     return int(con.execute(query, params).fetchone()[0]) + nulls
 
 
-def _duplicates_query(table: str, columns: Sequence[str]) -> str:
+def duplicate_rows_query(table: str, columns: Sequence[str]) -> str:
     """Rows whose key occurs more than once, counted like pandera's `unique`, which uses pandas'
     `duplicated`: nulls are equal to each other there, so repeated null keys are duplicates too."""
     cols = ", ".join(quote_identifier(c) for c in columns)
@@ -458,7 +438,7 @@ def audit_staged_table(
         distinct = _distinct_keys(con, keyed, key, keyed_rows, probed[: len(key_probes)])
         probed = probed[len(key_probes) :]
         failures = (
-            con.execute(_duplicates_query(keyed, key.columns)).fetchone()[0]
+            con.execute(duplicate_rows_query(keyed, key.columns)).fetchone()[0]
             if distinct < keyed_rows
             else 0
         )

@@ -6,22 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagmesh.core.paths import find_project_root
+
 HOME_ENV = "DAGMESH_HOME"
 WAREHOUSE_ENV = "DAGMESH_WAREHOUSE"
 TPCH_SCALE_ENV = "DAGMESH_TPCH_SCALE"
 DEFAULT_TPCH_SCALE = 0.01
-
-
-def nearest_folder_with(marker: str, start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding the file `marker` (a project or package root)."""
-    here = start.resolve()
-    return next((folder for folder in (here, *here.parents) if (folder / marker).is_file()), None)
-
-
-def find_project_root(start: Path | None = None) -> Path:
-    """The nearest folder holding `workspace.yaml`, so commands work from any sub-folder."""
-    here = (start or Path.cwd()).resolve()
-    return nearest_folder_with("workspace.yaml", here) or here
 
 
 @dataclass(frozen=True)
@@ -39,6 +29,14 @@ class MeshSettings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster_home"
+
+    def ensure_dagster_home(self) -> Path:
+        """Dagster's local storage for the embedded mesh, created with telemetry off on first use."""
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+        config = self.dagster_home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n")
+        return self.dagster_home
 
     @classmethod
     def from_env(cls) -> MeshSettings:
