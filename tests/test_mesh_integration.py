@@ -8,7 +8,6 @@ DECIMAL and compared as `Decimal`, days are DATE and compared as `date`, with no
 from __future__ import annotations
 
 import os
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -37,11 +36,7 @@ def mesh(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("DAGMESH_HOME", "DAGSTER_HOME", "DAGMESH_TPCH_SCALE")}
     os.environ["DAGMESH_HOME"] = str(home)
     os.environ["DAGMESH_TPCH_SCALE"] = str(SCALE)
-    stale = [m for m in sys.modules if m.split(".")[0] in ("sales", "logistics", "marketing")]
-    for module in [*stale, "dagmesh.governance.definitions"]:
-        sys.modules.pop(
-            module, None
-        )  # definitions read the settings at import: re-import under this home
+    # Locations are `@dg.definitions`: built (and so read the settings) when the workspace loads.
     try:
         locations = load_workspace(WORKSPACE)
         (home / "dagster").mkdir()

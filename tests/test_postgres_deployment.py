@@ -26,7 +26,7 @@ BIN = Path(sys.executable).parent
 LOCATIONS = {
     "sales": "sales.definitions",
     "logistics": "logistics.definitions",
-    "governance": "dagmesh.governance.definitions",
+    "governance": "governance.definitions",
 }
 DEADLINE_SECONDS = 240
 
