@@ -32,15 +32,17 @@ import inspect
 import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
 from dagmesh.binding.asset import product_definitions
+from dagmesh.core.errors import ProductDefinitionError
+from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN
 from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
 from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
@@ -126,55 +128,71 @@ class SLOSpec(dg.Model):
         return SLO(max_lag=timedelta(hours=self.max_lag_hours), warn_after=warn)
 
 
+def _product_name(value: str) -> str:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(f"product name {value!r} must be lower_snake_case")
+    return value
+
+
+def _owner(value: str) -> str:
+    if not OWNER_PATTERN.match(value):
+        raise ValueError(f"owner {value!r} must be 'team:name' or an email address")
+    return value
+
+
+def _owners(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("declare at least one owner ('team:name' or an email)")
+    return value
+
+
+def _access(value: str) -> str:
+    if value not in ACCESS_LEVELS:
+        raise ValueError(f"access {value!r} must be one of {', '.join(ACCESS_LEVELS)}")
+    return value
+
+
+def _semver(value: object) -> str:
+    if not isinstance(value, str) or not SEMVER_PATTERN.match(value):
+        raise ValueError(f"version {value!r} must be MAJOR.MINOR.PATCH (quoted in YAML)")
+    return value
+
+
+def _ref(value: str) -> str:
+    try:
+        ProductRef.parse(value)
+    except ProductDefinitionError as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+# Validators ride on the field types, so Dagster's own Resolvable model runs them while it parses the YAML
+# and reports each problem with its file and line.
+ProductName = Annotated[str, AfterValidator(_product_name)]
+Owners = Annotated[list[Annotated[str, AfterValidator(_owner)]], AfterValidator(_owners)]
+AccessLevel = Annotated[str, AfterValidator(_access)]
+SemVer = Annotated[str, BeforeValidator(_semver)]
+InputRefs = list[Annotated[str, AfterValidator(_ref)]]
+
+
 class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
     """A data product declared in YAML: contract columns, owners, access, version, SLO, inputs, and
     either `sql` over the inputs (each input is a table named after the product) or `python: module:fn`."""
 
-    name: str
+    name: ProductName
     description: str
-    owners: list[str]
-    access: Literal["public", "internal", "private"]
-    version: str
+    owners: Owners
+    access: AccessLevel
+    version: SemVer
     slo: SLOSpec
     columns: list[ColumnSpec]
-    inputs: list[str] = []
+    inputs: InputRefs = []
     unique_together: list[str] = []
     schedule: str | None = None
     automation: Literal["eager"] | None = None
     allowed_consumers: list[str] = []
     sql: str | None = None
     python: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _product_name(cls, value: str) -> str:
-        if not NAME_PATTERN.match(value):
-            raise ValueError(f"product name {value!r} must be lower_snake_case")
-        return value
-
-    @field_validator("owners")
-    @classmethod
-    def _owners(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("declare at least one owner ('team:name' or an email)")
-        bad = [o for o in value if not OWNER_PATTERN.match(o)]
-        if bad:
-            raise ValueError(f"owner(s) {', '.join(bad)} must be 'team:name' or an email address")
-        return value
-
-    @field_validator("version")
-    @classmethod
-    def _semver(cls, value: str) -> str:
-        if not SEMVER_PATTERN.match(value):
-            raise ValueError(f"version {value!r} must be MAJOR.MINOR.PATCH")
-        return value
-
-    @field_validator("inputs")
-    @classmethod
-    def _refs(cls, value: list[str]) -> list[str]:
-        for ref in value:
-            ProductRef.parse(ref)
-        return value
 
     @model_validator(mode="after")
     def _one_body(self) -> DataProductComponent:

@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 
 from dagmesh.binding.asset import declared_products, product_definitions
+from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.product import DataProduct
 from dagmesh.location.domain import mesh_location
 
@@ -45,8 +46,15 @@ def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitio
     `options` are those of `mesh_location` (resources, policies, policy_overrides, sensors, ...).
     """
     tree = dg.ComponentTree.for_project(Path(path_within_project).resolve())
-    defs = tree.build_defs()  # what `dg.load_from_defs_folder` returns
     domain = tree.defs_module_name.split(".")[0]
+    try:
+        defs = tree.build_defs()  # what `dg.load_from_defs_folder` returns
+    except Exception as error:
+        # Dagster's tree error names the failing file; its cause says what is wrong, with file:line.
+        cause = error.__cause__ or error
+        raise ProductDefinitionError(
+            f"domain {domain!r}: its defs/ folder does not load.\n{error}\n{cause}"
+        ) from error
     built = declared_products(defs)
     python = [p for p in _loaded_products(tree.defs_module_name) if p.key(domain) not in built]
     defs = dg.Definitions.merge(defs, *(product_definitions(p, domain) for p in python))
