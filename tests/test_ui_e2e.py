@@ -312,7 +312,7 @@ def test_product_page_shows_its_card_and_contract_schema(webserver: Webserver, p
     from playwright.sync_api import expect
 
     from dagmesh.declare.contract import read_contract
-    from sales import contracts
+    from sales.defs.orders.contract import Orders
 
     page.goto(f"{webserver.url}/assets/sales/orders")
     expect(page.get_by_text("Every customer order, as booked.")).to_be_visible()
@@ -321,7 +321,7 @@ def test_product_page_shows_its_card_and_contract_schema(webserver: Webserver, p
     expect(page.get_by_text("domains/sales/contracts/orders/v2.odcs.yaml")).to_be_visible()
     expect(page.get_by_text("Consumers (this domain)")).to_be_visible()
     # The column schema is the contract: every column, with its type and description.
-    for column in read_contract(contracts.Orders).columns:
+    for column in read_contract(Orders).columns:
         expect(page.get_by_text(column.name, exact=True).first).to_be_visible()
         if column.description:
             expect(page.get_by_text(column.description, exact=True).first).to_be_visible()

@@ -1,7 +1,10 @@
-"""The logistics code location: products in Python (products.py) and in YAML (defs/)."""
+"""The logistics code location, loaded like every domain's: its `defs/` folder plus the mesh rules."""
 
-from dagmesh import declared_products, domain_definitions
-from logistics import defs as declared
-from logistics import products
+import dagster as dg
 
-defs = domain_definitions("logistics", [products, *declared_products(declared)])
+from dagmesh import load_domain
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return load_domain(__file__)

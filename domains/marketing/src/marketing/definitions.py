@@ -1,6 +1,10 @@
-"""The marketing code location."""
+"""The marketing code location, loaded like every domain's: its `defs/` folder plus the mesh rules."""
 
-from dagmesh import domain_definitions
-from marketing import products
+import dagster as dg
 
-defs = domain_definitions("marketing", [products])
+from dagmesh import load_domain
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return load_domain(__file__)

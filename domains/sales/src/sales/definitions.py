@@ -1,6 +1,10 @@
-"""The sales code location."""
+"""The sales code location, loaded like every domain's: its `defs/` folder plus the mesh rules."""
 
-from dagmesh import domain_definitions
-from sales import products
+import dagster as dg
 
-defs = domain_definitions("sales", [products])
+from dagmesh import load_domain
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return load_domain(__file__)

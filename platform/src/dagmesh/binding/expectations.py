@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,20 +127,34 @@ def _markdown(results: Sequence[ExpectationResult]) -> str:
 
 
 def expectations_check(
-    key: dg.AssetKey, table: tuple[str, str], expectations: Sequence[Any]
+    key: dg.AssetKey,
+    table: tuple[str, str],
+    expectations: Sequence[Any] | Callable[[], Iterable[Any]],
 ) -> dg.AssetChecksDefinition:
-    """The `expectations` asset check of a product: runs after it publishes, in the same run."""
+    """The `expectations` asset check of a product: runs after it publishes, in the same run.
+
+    A suite given as a function is built when the check runs, not when the location loads: Great
+    Expectations takes seconds to import, and loading a location (the UI, `dg check defs`, a consumer's
+    tests) should not pay for it."""
     product = key.to_user_string()
-    columns = _columns(expectations)
+    suite: list[Any] = [] if callable(expectations) else list(expectations)
+
+    def resolved() -> list[Any]:
+        if callable(expectations) and not suite:
+            suite.extend(expectations())
+        return suite
+
+    counted = "" if callable(expectations) else f" ({len(suite)} expectations)"
 
     @dg.asset_check(
         asset=key,
         name=EXPECTATIONS_CHECK,
         blocking=False,
-        description=f"Great Expectations suite of {product} ({len(expectations)} expectations) "
-        "on the published table.",
+        description=f"Great Expectations suite of {product}{counted} on the published table.",
     )
     def _check(warehouse: MeshWarehouse) -> dg.AssetCheckResult:
+        expectations_now = resolved()
+        columns = _columns(expectations_now)
         with warehouse.get_connection() as con:
             if not table_exists_in(con, table):
                 return dg.AssetCheckResult(
@@ -149,7 +163,7 @@ def expectations_check(
             selected = ", ".join(quote_identifier(c) for c in columns) or "*"
             arrow = con.execute(f"SELECT {selected} FROM {qualified_name(table)}").to_arrow_table()
         frame = arrow_to_pandas(arrow)
-        results = validate_frame(product, frame, expectations)
+        results = validate_frame(product, frame, expectations_now)
         failed = [r for r in results if not r.success]
         return dg.AssetCheckResult(
             passed=not failed,

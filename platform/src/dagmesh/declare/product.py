@@ -114,7 +114,8 @@ class DataProduct:
     wants_context: bool = False
     # After a major bump, the previous major stays published (and its consumers are warned) until then.
     deprecation_date: date | None = None
-    expectations: tuple[Any, ...] = ()  # great-expectations Expectation objects, run as a check
+    # great-expectations Expectation objects (or a function returning them), run as a check
+    expectations: tuple[Any, ...] | Callable[[], Iterable[Any]] = ()
     volume: Volume = field(
         default_factory=Volume
     )  # how far the row count may fall between publishes
@@ -246,7 +247,8 @@ def data_product(
             resource_params=resource_params,
             wants_context=CONTEXT_PARAM in params,
             deprecation_date=deprecation_date,
-            expectations=tuple(expectations() if callable(expectations) else expectations),
+            # a function is called when the check runs: Great Expectations is slow to import
+            expectations=expectations if callable(expectations) else tuple(expectations),
             volume=volume or Volume(),
         )
 

@@ -202,6 +202,8 @@ def domain_definitions(
     """The code location of `products` (declarations or modules holding them), for code that lists its
     products itself (tests, generated meshes). A domain project loads its `defs/` folder instead
     (`load_domain`). `options` are those of `mesh_location`."""
+    if not NAME_PATTERN.match(domain):
+        raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
     declared: list[DataProduct] = []
     for item in products:
         declared += products_in(item) if isinstance(item, ModuleType) else [item]

@@ -1,1 +1,2 @@
-"""Products the logistics team declares in YAML (one folder per product, each with a defs.yaml)."""
+"""The logistics location's definitions: one folder per product (in Python, or in YAML with a defs.yaml),
+and the source systems it reads."""
