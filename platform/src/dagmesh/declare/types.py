@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any
 
@@ -145,44 +146,78 @@ def storage_arrow_type(physical: str) -> pa.DataType:
     return parse_storage_type(physical.strip())[1]
 
 
-def logical_type(arrow: pa.DataType) -> str:
-    """The ODCS logical type of a column stored as `arrow`: its type's family."""
+class TypeFamily(StrEnum):
+    """The family of an Arrow storage type: what the audit and the registry need to know about it."""
+
+    INTEGER = "integer"
+    FLOAT64 = "float64"
+    OTHER_FLOAT = "other_float"  # float16/float32: pandas compares them in their own width
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    STRING = "string"
+    DATE32 = "date32"
+    OTHER_DATE = "other_date"
+    TIMESTAMP = "timestamp"
+    TIMESTAMPTZ = "timestamptz"
+    LIST = "list"
+    STRUCT = "struct"
+    OTHER = "other"
+
+
+def type_family(arrow: pa.DataType) -> TypeFamily:
+    """The one classification of storage types (see `logical_type` and `comparison_kind`)."""
     t = pa.types
-    if t.is_integer(arrow):
-        return "integer"
-    if t.is_floating(arrow) or t.is_decimal(arrow):
-        return "number"
-    if t.is_boolean(arrow):
-        return "boolean"
-    if t.is_date(arrow):
-        return "date"
-    if t.is_timestamp(arrow):
-        return "timestamp"
-    if t.is_list(arrow) or t.is_large_list(arrow) or t.is_fixed_size_list(arrow):
-        return "array"
-    if t.is_struct(arrow):
-        return "object"
-    return "string"
+    checks = (
+        (t.is_integer, TypeFamily.INTEGER),
+        (t.is_float64, TypeFamily.FLOAT64),
+        (t.is_floating, TypeFamily.OTHER_FLOAT),
+        (t.is_decimal, TypeFamily.DECIMAL),
+        (t.is_boolean, TypeFamily.BOOLEAN),
+        (lambda a: t.is_string(a) or t.is_large_string(a), TypeFamily.STRING),
+        (t.is_date32, TypeFamily.DATE32),
+        (t.is_date, TypeFamily.OTHER_DATE),
+        (lambda a: t.is_timestamp(a) and a.tz is not None, TypeFamily.TIMESTAMPTZ),
+        (t.is_timestamp, TypeFamily.TIMESTAMP),
+        (lambda a: t.is_list(a) or t.is_large_list(a) or t.is_fixed_size_list(a), TypeFamily.LIST),
+        (t.is_struct, TypeFamily.STRUCT),
+    )
+    return next((family for test, family in checks if test(arrow)), TypeFamily.OTHER)
+
+
+_LOGICAL = {
+    TypeFamily.INTEGER: "integer",
+    TypeFamily.FLOAT64: "number",
+    TypeFamily.OTHER_FLOAT: "number",
+    TypeFamily.DECIMAL: "number",
+    TypeFamily.BOOLEAN: "boolean",
+    TypeFamily.DATE32: "date",
+    TypeFamily.OTHER_DATE: "date",
+    TypeFamily.TIMESTAMP: "timestamp",
+    TypeFamily.TIMESTAMPTZ: "timestamp",
+    TypeFamily.LIST: "array",
+    TypeFamily.STRUCT: "object",
+}
+# How the audit compares a bound with a column exactly; "other" (float32, nested, ...): pandera decides.
+_COMPARISON = {
+    TypeFamily.INTEGER: "int",
+    TypeFamily.FLOAT64: "float",
+    TypeFamily.STRING: "str",
+    TypeFamily.BOOLEAN: "bool",
+    TypeFamily.DATE32: "date",
+    TypeFamily.TIMESTAMP: "timestamp",
+    TypeFamily.TIMESTAMPTZ: "timestamptz",
+    TypeFamily.DECIMAL: "decimal",
+}
+
+
+def logical_type(arrow: pa.DataType) -> str:
+    """The ODCS logical type of a column stored as `arrow`."""
+    return _LOGICAL.get(type_family(arrow), "string")
 
 
 def comparison_kind(arrow: pa.DataType) -> str:
-    """The family of a column's storage type that decides how a bound is compared exactly."""
-    t = pa.types
-    if t.is_integer(arrow):
-        return "int"
-    if t.is_float64(arrow):
-        return "float"
-    if t.is_string(arrow) or t.is_large_string(arrow):
-        return "str"
-    if t.is_boolean(arrow):
-        return "bool"
-    if t.is_date32(arrow):
-        return "date"
-    if t.is_timestamp(arrow):
-        return "timestamptz" if arrow.tz is not None else "timestamp"
-    if t.is_decimal(arrow):
-        return "decimal"
-    return "other"  # float32 (pandas compares it in float32), nested: pandera decides
+    """How the audit compares a bound with a column stored as `arrow` (`other`: pandera decides)."""
+    return _COMPARISON.get(type_family(arrow), "other")
 
 
 # The column types a YAML contract may name, as the pandera annotations a Python contract would use.
