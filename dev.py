@@ -34,6 +34,11 @@ def _editable_packages() -> list[Path]:
     ]
 
 
+def _dg_projects() -> list[Path]:
+    """The code-location packages that are Dagster projects (`[tool.dg]` in their pyproject)."""
+    return [p for p in _editable_packages() if "[tool.dg]" in (p / "pyproject.toml").read_text()]
+
+
 def _fingerprint() -> str:
     digest = hashlib.sha256(UV_VERSION.encode())
     for path in [ROOT / "requirements.lock", *(p / "pyproject.toml" for p in _editable_packages())]:
@@ -73,13 +78,9 @@ def setup() -> None:
 
 
 def mesh_env() -> dict[str, str]:
+    """The environment of the mesh commands: the state folder, `.dagmesh` unless DAGMESH_HOME says."""
     env = dict(os.environ)
-    home = Path(env.get("DAGMESH_HOME", ROOT / ".dagmesh"))
-    dagster_home = Path(env.setdefault("DAGSTER_HOME", str(home / "dagster_home")))
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    env.setdefault("DAGMESH_HOME", str(ROOT / ".dagmesh"))
     return env
 
 
@@ -108,16 +109,23 @@ def main(argv: list[str]) -> int:
     if command == "mesh":
         return subprocess.run([BIN / "dagmesh", "run", *args], cwd=ROOT, env=mesh_env()).returncode
     if command == "ui":
-        dagster = [BIN / "dagster", "dev", "-w", ROOT / "workspace.yaml", *args]
-        return subprocess.run(dagster, cwd=ROOT, env=mesh_env()).returncode
-    checks = (
-        ["ruff", "format", "--check", "."],
-        ["ruff", "check", "."],
-        ["dagmesh", "lint"],  # governance policies over every code location
-        ["dagmesh", "check"],  # code contracts vs the published registry: breaking changes
-    )
-    for check in checks:
-        if subprocess.run([BIN / check[0], *check[1:]], cwd=ROOT, env=mesh_env()).returncode:
+        return subprocess.run([BIN / "dagmesh", "dev", *args], cwd=ROOT, env=mesh_env()).returncode
+    checks = [
+        (ROOT, ["ruff", "format", "--check", "."]),
+        (ROOT, ["ruff", "check", "."]),
+        (ROOT, ["lint-imports"]),  # the platform's layers point one way (pyproject.toml)
+        # every domain is a Dagster project: its YAML validates and its definitions load
+        *((package, ["dg", "check", "defs"]) for package in _dg_projects()),
+        (ROOT, ["dagmesh", "lint"]),  # governance policies over every code location
+        (ROOT, ["dagmesh", "check"]),  # code contracts vs the published registry: breaking changes
+    ]
+    for folder, check in checks:
+        print(
+            f"$ {' '.join(check)}"
+            + (f"  (in {folder.relative_to(ROOT)})" if folder != ROOT else ""),
+            flush=True,
+        )
+        if subprocess.run([BIN / check[0], *check[1:]], cwd=folder, env=mesh_env()).returncode:
             print(
                 f"`{' '.join(check)}` failed; fix it (ruff: `.venv/bin/ruff format . && .venv/bin/ruff check --fix .`)"
             )

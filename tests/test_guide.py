@@ -1,21 +1,48 @@
 """docs/guide.md, followed word for word: every `$ ` command it lists runs, in order, in a copy of the
-project, and each must succeed. Then the scaffolding's refusals are checked to change nothing."""
+project, and each must succeed; the scaffolded domain then passes `dg check defs` and ruff as written.
+Then the scaffolding's refusals are checked to change nothing, and its edits of the root pyproject.toml
+and workspace.yaml to keep what they do not touch."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
+
+from dagmesh.tools import scaffold
+from dagmesh.tools.scaffold import ScaffoldError, new_domain, new_product
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "guide.md"
 BIN = Path(sys.executable).parent
+
+# The one layout of a domain project, as `dagmesh new-domain billing` writes it.
+DOMAIN_FILES = [
+    "domains/billing/pyproject.toml",
+    "domains/billing/src/billing/__init__.py",
+    "domains/billing/src/billing/definitions.py",
+    "domains/billing/src/billing/standards.py",
+    "domains/billing/src/billing/defs/__init__.py",
+    "domains/billing/src/billing/defs/resources.py",
+    "domains/billing/src/billing/defs/regions/contract.py",
+    "domains/billing/src/billing/defs/regions/product.py",
+    "domains/billing/tests/test_regions.py",
+]
+PRODUCT_FILES = [
+    "domains/billing/src/billing/defs/invoices/contract.py",
+    "domains/billing/src/billing/defs/invoices/product.py",
+    "domains/billing/tests/test_invoices.py",
+]
 
 
 def guide_commands() -> list[str]:
@@ -55,17 +82,31 @@ def _env(project: Path) -> dict[str, str]:
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     env["DAGMESH_HOME"] = str(project / ".dagmesh")
     env["DAGMESH_SCAFFOLD_INSTALL"] = "0"  # never install test domains into the shared venv...
-    env["PYTHONPATH"] = str(project / "domains" / "billing" / "src")  # ...import them from the copy
+    # ...import the copy's platform and domains, the new one included, ahead of the installed ones.
+    sources = [project / "platform" / "src", project / "domains" / "billing" / "src"]
+    sources += sorted((project / "domains").glob("*/src"))
+    env["PYTHONPATH"] = os.pathsep.join(str(path) for path in dict.fromkeys(sources))
     env.pop("DAGSTER_HOME", None)
+    env.pop("DAGMESH_WAREHOUSE", None)
+    # The guide's `pytest` runs in one process: the same tests, without starting two xdist workers.
+    env["PYTEST_ADDOPTS"] = "-n 0"
     return env
 
 
 def _tree_digest(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".dagmesh" not in p.parts):
+    for path in sorted(p for p in folder.rglob("*") if ".dagmesh" not in p.parts):
         digest.update(str(path.relative_to(folder)).encode())
-        digest.update(path.read_bytes())
+        if path.is_file():
+            digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    completed = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"`{shlex.join(args)}` failed:\n{output}"
+    return output
 
 
 def test_the_guide_lists_the_commands_a_newcomer_runs():
@@ -78,41 +119,264 @@ def test_the_guide_lists_the_commands_a_newcomer_runs():
 
 def test_following_the_guide_word_for_word_works(project):
     env = _env(project)
-    ran = []
-    for command in guide_commands():
-        if command.startswith("source "):
-            continue  # the test already runs with the venv's tools first on PATH
-        completed = subprocess.run(
-            shlex.split(command), cwd=project, env=env, capture_output=True, text=True, timeout=300
-        )
-        output = completed.stdout + completed.stderr
-        assert completed.returncode == 0, f"`{command}` failed:\n{output}"
-        ran.append((command, output))
-    outputs = dict(ran)
-    assert (
-        "domains/billing/src/billing/products.py"
-        in outputs["dagmesh new-domain billing --owner team:billing"]
+    outputs = {}
+    dg_check = None
+    try:
+        for command in guide_commands():
+            if command.startswith("source "):
+                continue  # the test already runs with the venv's tools first on PATH
+            outputs[command] = _run(shlex.split(command), project, env)
+            if command.startswith("dagmesh new-product") and dg_check is None:
+                # Dagster's own tool loads the finished domain project, meanwhile (it only reads).
+                dg_check = subprocess.Popen(
+                    [str(BIN / "dg"), "check", "defs"],
+                    cwd=project / "domains" / "billing",
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+        assert dg_check is not None, "the guide adds no product"
+        checked, _ = dg_check.communicate(timeout=300)
+        assert dg_check.returncode == 0, f"`dg check defs` failed in domains/billing:\n{checked}"
+        assert "All definitions loaded successfully." in checked
+    finally:
+        if dg_check is not None and dg_check.poll() is None:
+            dg_check.kill()
+            dg_check.communicate()
+
+    # Every file the scaffold wrote is listed, the contracts (code and registry) included.
+    created = outputs["dagmesh new-domain billing --owner team:billing"]
+    for path in [*DOMAIN_FILES, "workspace.yaml", "pyproject.toml"]:
+        assert path in created, (path, created)
+    assert "domains/billing/contracts/regions/v1.odcs.yaml" in created
+    added = outputs["dagmesh new-product billing invoices"]
+    for path in [*PRODUCT_FILES, "domains/billing/contracts/invoices/v1.odcs.yaml"]:
+        assert path in added, (path, added)
+    # The one layout, nothing else (the registry is the contracts/ folder beside src/).
+    written = sorted(
+        p.relative_to(project).as_posix()
+        for p in (project / "domains" / "billing").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and "contracts" not in p.parts
     )
-    assert "billing.definitions" in (project / "workspace.yaml").read_text()
-    assert '"billing"' in (project / "pyproject.toml").read_text()
+    assert written == sorted([*DOMAIN_FILES, *PRODUCT_FILES])
+
+    workspace = yaml.safe_load((project / "workspace.yaml").read_text())
+    assert workspace["load_from"][-1] == {
+        "python_module": {"module_name": "billing.definitions", "location_name": "billing"}
+    }
+    root = tomllib.loads((project / "pyproject.toml").read_text())
+    assert "billing" in root["project"]["dependencies"]
+    assert root["tool"]["uv"]["sources"]["billing"] == {"workspace": True}
+
     final = outputs["dagmesh run"]
     assert "billing/regions" in final and "billing/invoices" in final
     assert "failed" not in final.split("Mesh run")[-1]
 
+    # The generated code is ruff-clean as written.
+    _run([str(BIN / "ruff"), "format", "--check", "domains/billing"], project, env)
+    _run([str(BIN / "ruff"), "check", "domains/billing"], project, env)
+
+
+HOSTILE_DOMAINS = [
+    ("../x", "lower_snake_case"),
+    ("Sales", "lower_snake_case"),
+    ("1abc", "lower_snake_case"),
+    ("billing-team", "lower_snake_case"),
+    ("class", "lower_snake_case"),
+    ("temp", "reserved"),  # a DuckDB catalog: an ambiguous schema name in the warehouse
+    ("main", "reserved"),
+    ("governance", "reserved"),
+    ("dagmesh_extras", "reserved"),
+    ("sales", "already exists"),
+    ("json", "shadow"),
+]
+HOSTILE_PRODUCTS = [
+    ("sales", "../x", "lower_snake_case"),
+    ("sales", "Orders", "lower_snake_case"),
+    ("sales", "1abc", "lower_snake_case"),
+    ("sales", "resources", "reserved"),  # defs/resources.py
+    ("sales", "pd", "reserved"),
+    ("sales", "series", "reserved"),  # its contract class would shadow pandera's Series
+    ("sales", "orders", "already exists"),
+    ("../x", "thing", "lower_snake_case"),
+    ("Sales", "thing", "lower_snake_case"),
+    ("nowhere", "thing", "new-domain"),
+    ("sales", "guide", "tests/test_guide.py"),  # pytest could not collect two test_guide.py
+]
+
 
 def test_refused_names_change_nothing(project):
-    env = _env(project)
+    before = _tree_digest(project)
+    for name, message in HOSTILE_DOMAINS:
+        with pytest.raises(ScaffoldError, match=re.escape(message)) as refused:
+            new_domain(project, name, "team:x", install=False, publish=False)
+        assert str(refused.value).endswith("Nothing was changed"), refused.value
+    for domain, name, message in HOSTILE_PRODUCTS:
+        with pytest.raises(ScaffoldError, match=re.escape(message)) as refused:
+            new_product(project, domain, name, publish=False)
+        assert str(refused.value).endswith("Nothing was changed"), refused.value
+    with pytest.raises(ScaffoldError, match="must be 'team:name'"):
+        new_domain(project, "billing", "billing team", install=False, publish=False)
+    with pytest.raises(ScaffoldError, match="must be 'team:name'"):
+        new_product(project, "sales", "thing", "billing team", publish=False)
+    assert _tree_digest(project) == before
+
+
+def test_the_command_line_reports_a_refusal_in_one_line_and_exits_2(project, monkeypatch, capsys):
+    from dagmesh.tools import cli
+
+    monkeypatch.chdir(project)
     before = _tree_digest(project)
     for args, message in [
-        (["dagmesh", "new-domain", "Billing-Team", "--owner", "team:billing"], "lower_snake_case"),
-        (["dagmesh", "new-domain", "sales", "--owner", "team:sales"], "already exists"),
-        (["dagmesh", "new-domain", "json", "--owner", "team:json"], "shadow"),
-        (["dagmesh", "new-domain", "billing", "--owner", "billing team"], "must be 'team:name'"),
-        (["dagmesh", "new-product", "sales", "orders"], "already exists"),
-        (["dagmesh", "new-product", "nowhere", "thing"], "new-domain"),
+        (["new-domain", "../x", "--owner", "team:x"], "domain name '../x' is refused"),
+        (["new-domain", "temp", "--owner", "team:temp"], "reserved"),
+        (["new-domain", "sales", "--owner", "team:sales"], "already exists"),
+        (["new-product", "sales", "orders"], "sales/orders already exists"),
+        (["new-product", "billing", "thing"], "`dagmesh new-domain billing"),
     ]:
-        completed = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
-        assert completed.returncode == 2, (args, completed.stdout, completed.stderr)
-        assert message in completed.stderr, (args, completed.stderr)
-        assert "nothing was changed" in completed.stderr.lower()
+        monkeypatch.setattr(sys, "argv", ["dagmesh", *args])
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        stderr = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+        assert exited.value.code == 2, (args, stderr)
+        assert message in stderr and "Traceback" not in stderr, stderr
+        assert stderr.startswith("error:") and stderr.endswith("Nothing was changed"), stderr
     assert _tree_digest(project) == before
+
+
+def test_a_failure_after_writing_puts_everything_back(project, monkeypatch):
+    before = _tree_digest(project)
+    pip = []
+
+    def fail(*_args):
+        raise ScaffoldError("publishing failed")
+
+    monkeypatch.setattr(scaffold, "_publish", fail)
+    monkeypatch.setattr(scaffold, "_pip", lambda *args: pip.append(args) or _Completed())
+    with pytest.raises(ScaffoldError, match=r"publishing failed.*Nothing was changed"):
+        new_domain(project, "billing", "team:billing")
+    assert _tree_digest(project) == before
+    # The package installed before the failure is uninstalled again.
+    assert [args[0] for args in pip] == ["install", "uninstall"] and "billing" in pip[-1]
+    with pytest.raises(ScaffoldError, match=r"publishing failed.*Nothing was changed"):
+        new_product(project, "sales", "returns")
+    assert _tree_digest(project) == before
+
+
+class _Completed:
+    returncode = 0
+    stderr = ""
+
+
+def test_the_scaffold_writes_only_what_its_templates_render(project):
+    """The layout's files, rendered from the templates; a product follows its domain's standards."""
+    result = new_domain(project, "billing", "team:billing", install=False, publish=False)
+    templates = Path(scaffold.__file__).parent / "templates" / "scaffold"
+    assert {p.name for p in templates.rglob("*.j2")} >= {
+        "pyproject.toml.j2",
+        "definitions.py.j2",
+        "standards.py.j2",
+        "resources.py.j2",
+        "product.py.j2",
+        "contract.py.j2",
+        "test_product.py.j2",
+        "location.yaml.j2",
+    }
+    assert [p.as_posix() for p in result.created] == DOMAIN_FILES
+    assert [p.as_posix() for p in result.updated] == ["workspace.yaml", "pyproject.toml"]
+    standards = (project / "domains/billing/src/billing/standards.py").read_text()
+    assert 'OWNERS = ["team:billing"]' in standards
+    # The generated test derives its expectations from the contract; it names no fact of the example.
+    test = (project / "domains/billing/tests/test_regions.py").read_text()
+    assert "Regions.to_schema()" in test and "region_id" not in test and "== 5" not in test
+
+    # A product added to a domain whose standards define them uses the domain's OWNERS, DAILY, NIGHTLY;
+    # a named owner is the product's own.
+    added = new_product(project, "billing", "invoices", publish=False)
+    assert [p.as_posix() for p in added.created] == PRODUCT_FILES
+    product = (project / "domains/billing/src/billing/defs/invoices/product.py").read_text()
+    assert "from billing.standards import DAILY, NIGHTLY, OWNERS" in product
+    new_product(project, "billing", "refunds", "finance@example.com", publish=False)
+    product = (project / "domains/billing/src/billing/defs/refunds/product.py").read_text()
+    assert 'owners=["finance@example.com"]' in product
+    assert "from billing.standards import DAILY, NIGHTLY\n" in product
+
+
+COMMENTED_PYPROJECT = textwrap.dedent(
+    """\
+    # The workspace root.
+    [project]
+    name = "workspace"  # never published
+    dependencies = [
+        "dagmesh",  # the platform
+        # the domains
+        "sales",
+    ]
+
+    [tool.uv.workspace]
+    members = ["platform", "domains/*"]  # every domain folder
+
+    # Where the workspace's own packages come from.
+    [tool.uv.sources]
+    dagmesh = { workspace = true }  # the platform
+    sales = { workspace = true }
+
+    # The tests.
+    [tool.pytest.ini_options]
+    addopts = "-ra"
+    """
+)
+
+
+def test_registering_a_domain_keeps_the_root_pyprojects_comments_and_layout():
+    edited = scaffold.register_in_pyproject(COMMENTED_PYPROJECT, "billing")
+    assert edited == COMMENTED_PYPROJECT.replace(
+        '    "sales",\n]', '    "sales",\n    "billing",\n]'
+    ).replace(
+        "sales = { workspace = true }\n",
+        "sales = { workspace = true }\nbilling = { workspace = true }\n",
+    )
+    parsed = tomllib.loads(edited)
+    assert parsed["project"]["dependencies"] == ["dagmesh", "sales", "billing"]
+    assert parsed["tool"]["uv"]["sources"]["billing"] == {"workspace": True}
+    assert parsed["tool"]["uv"]["workspace"]["members"] == ["platform", "domains/*"]
+    # A workspace whose members do not cover domains/ gets the new folder listed.
+    narrow = COMMENTED_PYPROJECT.replace('"domains/*"', '"domains/sales"')
+    members = tomllib.loads(scaffold.register_in_pyproject(narrow, "billing"))["tool"]["uv"]
+    assert members["workspace"]["members"] == ["platform", "domains/sales", "domains/billing"]
+
+
+COMMENTED_WORKSPACE = textwrap.dedent(
+    """\
+    # One code location per domain team.
+    load_from:
+      - python_module:
+          module_name: sales.definitions
+          location_name: sales
+      # The platform's governance location.
+      - python_module:
+          module_name: governance.definitions
+          location_name: governance
+    # the end
+    """
+)
+
+
+def test_registering_a_domain_in_the_workspace_appends_one_entry_and_keeps_the_rest():
+    entry = (
+        "  - python_module:\n      module_name: billing.definitions\n      location_name: billing\n"
+    )
+    edited = scaffold.register_in_workspace(COMMENTED_WORKSPACE, "billing")
+    assert edited == COMMENTED_WORKSPACE.replace("# the end\n", entry + "# the end\n")
+    # The list's own indentation, and keys after it, are kept.
+    flush = "load_from:\n- python_module: sales.definitions\nother: 1\n"
+    assert scaffold.register_in_workspace(flush, "billing") == (
+        "load_from:\n- python_module: sales.definitions\n"
+        "- python_module:\n    module_name: billing.definitions\n    location_name: billing\n"
+        "other: 1\n"
+    )
+    # A layout the edit cannot extend safely is refused, not guessed at.
+    for text in ("load_from: [sales.definitions]\n", "locations: []\n", "load_from:\n"):
+        with pytest.raises(ScaffoldError, match="Nothing was changed"):
+            scaffold.register_in_workspace(text, "billing")

@@ -12,6 +12,12 @@ OWNER_PATTERN = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
+# DuckDB's own catalogs and schemas: a domain (a warehouse schema) of one of these names is ambiguous.
+RESERVED_SCHEMAS = frozenset(
+    {"main", "temp", "system", "memory", "information_schema", "pg_catalog"}
+)
+
+
 class Mask(StrEnum):
     """How a PII column is masked before publishing."""
 

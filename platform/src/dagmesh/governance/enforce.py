@@ -10,7 +10,12 @@ from enum import StrEnum
 import dagster as dg
 
 from dagmesh.core.markdown import markdown_table
-from dagmesh.declare.interface import ProductInterface, asset_specs, metadata_value
+from dagmesh.declare.interface import (
+    ProductInterface,
+    asset_specs,
+    map_asset_specs,
+    metadata_value,
+)
 from dagmesh.governance.policy import (
     MeshView,
     Policy,
@@ -122,7 +127,7 @@ def enforce_on_load(
         )
 
     if by_product:
-        defs = defs.map_asset_specs(func=annotate)
+        defs = map_asset_specs(defs, annotate)
     defs = dg.Definitions.merge(
         defs,
         dg.Definitions(

@@ -23,8 +23,8 @@ from dagmesh.binding.card import product_card
 from dagmesh.binding.io_manager import MeshIOManager
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.core.paths import find_project_root
-from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface
-from dagmesh.declare.names import NAME_PATTERN
+from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface, map_asset_specs
+from dagmesh.declare.names import NAME_PATTERN, RESERVED_SCHEMAS
 from dagmesh.declare.product import DataProduct
 from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_for
 from dagmesh.governance.interfaces import published_interfaces
@@ -42,6 +42,16 @@ def products_in(*modules: ModuleType) -> list[DataProduct]:
     for module in modules:
         found += [value for value in vars(module).values() if isinstance(value, DataProduct)]
     return found
+
+
+def _check_domain_name(domain: str) -> None:
+    if not NAME_PATTERN.match(domain):
+        raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
+    if domain in RESERVED_SCHEMAS:
+        raise ProductDefinitionError(
+            f"domain name {domain!r} is one of DuckDB's own schemas ({', '.join(sorted(RESERVED_SCHEMAS))}), "
+            "so its tables would be ambiguous in the warehouse; rename the domain"
+        )
 
 
 def _source_file(product: DataProduct) -> Path | None:
@@ -130,8 +140,7 @@ def mesh_location(
     a central rule (`{"some-policy": "error"}`), never loosen it. With `Enforcement.ENFORCE` an error
     violation raises `PolicyViolationError` (which still carries the annotated definitions).
     """
-    if not NAME_PATTERN.match(domain):
-        raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
+    _check_domain_name(domain)
     products = declared_products(defs)
     if not products:
         raise ProductDefinitionError(f"domain {domain!r} declares no data products")
@@ -154,7 +163,7 @@ def mesh_location(
         link = registry_link(folder, root, domain, product.name, product.major_version)
         return _with_location_facts(spec, readers.get(product.name, []), link)
 
-    defs = defs.map_asset_specs(func=complete)
+    defs = map_asset_specs(defs, complete)
 
     external = sorted(
         {ref.resolve(domain) for p in products.values() for ref in p.inputs.values()}
@@ -202,8 +211,7 @@ def domain_definitions(
     """The code location of `products` (declarations or modules holding them), for code that lists its
     products itself (tests, generated meshes). A domain project loads its `defs/` folder instead
     (`load_domain`). `options` are those of `mesh_location`."""
-    if not NAME_PATTERN.match(domain):
-        raise ProductDefinitionError(f"domain name {domain!r} must be lower_snake_case")
+    _check_domain_name(domain)
     declared: list[DataProduct] = []
     for item in products:
         declared += products_in(item) if isinstance(item, ModuleType) else [item]

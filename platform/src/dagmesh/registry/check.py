@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,16 @@ from dagmesh.registry.odcs import custom_property, normalized, to_odcs, validate
 from dagmesh.registry.store import contract_file, domain_folder, read_published, write_contract
 from dagmesh.storage.warehouse import table_for_key
 
-UP_TO_DATE = "up to date"
-UNPUBLISHED = "unpublished changes"
-NEW_MAJOR = "new major"
-NOT_PUBLISHED = "not published"
-BREAKING = "breaking"
-INVALID = "invalid version"
+
+class RegistryStatus(StrEnum):
+    """How a product's contract in code stands against its registry file."""
+
+    UP_TO_DATE = "up to date"
+    UNPUBLISHED = "unpublished changes"
+    NEW_MAJOR = "new major"
+    NOT_PUBLISHED = "not published"
+    BREAKING = "breaking"
+    INVALID = "invalid version"
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ def _compare(
     if not published:
         return Verdict(
             item,
-            NOT_PUBLISHED,
+            RegistryStatus.NOT_PUBLISHED,
             errors=[
                 f"{item.name} is not in the contract registry ({shown_path(path)}): "
                 "run `dagmesh publish`"
@@ -163,7 +168,7 @@ def _compare(
         shown = str(published[newest].get("version"))
         return Verdict(
             item,
-            INVALID,
+            RegistryStatus.INVALID,
             published_version=shown,
             errors=[
                 f"{item.name} declares version {version}, older than the published {shown}: "
@@ -174,7 +179,7 @@ def _compare(
     if major not in published:
         previous = published[newest]
         changes = diff_contracts(previous, code, data)
-        verdict = Verdict(item, NEW_MAJOR, str(previous.get("version")), changes)
+        verdict = Verdict(item, RegistryStatus.NEW_MAJOR, str(previous.get("version")), changes)
         verdict.notes.append(
             f"major {newest} -> {major}: v{newest} stays published"
             + (
@@ -194,9 +199,9 @@ def _compare(
     previous = published[major]
     changes = diff_contracts(previous, code, data)
     breaking = [c for c in changes if c.breaking]
-    verdict = Verdict(item, UP_TO_DATE, str(previous.get("version")), changes)
+    verdict = Verdict(item, RegistryStatus.UP_TO_DATE, str(previous.get("version")), changes)
     if breaking:
-        verdict.status = BREAKING
+        verdict.status = RegistryStatus.BREAKING
         verdict.blocks_publish = True
         verdict.affected = [c for c in consumers if c.ref.major in (None, major)]
         listed = "; ".join(str(c) for c in breaking)
@@ -208,7 +213,7 @@ def _compare(
             "compatible."
         )
     elif code != previous:
-        verdict.status = UNPUBLISHED
+        verdict.status = RegistryStatus.UNPUBLISHED
         verdict.notes.append("compatible changes: run `dagmesh publish` to record them")
         if changes and version == verdict.published_version:
             verdict.warnings.append(
@@ -239,7 +244,7 @@ def _check_inputs(
         deadline = producer.product.deprecation_date
         producer_verdict = verdicts[key]
         if pin is None:
-            if producer_verdict.status == NEW_MAJOR and majors:
+            if producer_verdict.status == RegistryStatus.NEW_MAJOR and majors:
                 old = max(majors)
                 breaking = [c for c in producer_verdict.changes if c.breaking]
                 warnings.append(

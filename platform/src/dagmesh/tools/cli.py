@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import warnings
 from enum import StrEnum
@@ -16,7 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from dagmesh.core.errors import DagmeshError
-from dagmesh.storage.settings import MeshSettings, find_project_root
+from dagmesh.core.paths import find_project_root
+from dagmesh.storage.settings import MeshSettings
 
 app = typer.Typer(
     help="dagmesh: run, list and govern the data products of every domain in the workspace.",
@@ -55,12 +57,7 @@ def _instance(settings: MeshSettings):
     import dagster as dg
 
     if not os.environ.get("DAGSTER_HOME"):
-        home = settings.dagster_home
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home)
+        os.environ["DAGSTER_HOME"] = str(settings.ensure_dagster_home())
     return dg.DagsterInstance.get()
 
 
@@ -149,6 +146,17 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def dev(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
+    """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage."""
+    _instance(MeshSettings.from_env())  # DAGSTER_HOME: the mesh's own, created on first use
+    dagster = Path(sys.executable).parent / "dagster"
+    command = [str(dagster), "dev", "-w", str(_workspace_path(workspace)), *ctx.args]
+    raise typer.Exit(subprocess.run(command, check=False).returncode)
+
+
 @app.command("list")
 def list_products(workspace: WorkspaceOption = None) -> None:
     """Every data product in the workspace: domain, owners, access, version, contract and inputs."""
@@ -206,14 +214,12 @@ def new_domain(
     name: Annotated[str, typer.Argument(help="Domain name, lower_snake_case.")],
     owner: Annotated[str, typer.Option("--owner", help="'team:name' or an email.")],
 ) -> None:
-    """Create domains/NAME with an example product, contract and test, registered in the workspace."""
+    """Create domains/NAME, a Dagster project with an example product, contract and test, registered in
+    workspace.yaml and the uv workspace, its contract published."""
     from dagmesh.tools.scaffold import new_domain as scaffold_domain
 
-    root = find_project_root()
     install = os.environ.get(SCAFFOLD_INSTALL_ENV, "1") != "0"
-    created = scaffold_domain(root, name, owner, install=install, publish=_publish_hook())
-    for path in created:
-        console.print(f"  [green]created[/] {path.relative_to(root)}")
+    _print_scaffolded(scaffold_domain(find_project_root(), name, owner, install=install))
     console.print(
         f"Domain [bold]{name}[/] is registered in workspace.yaml. Next: `dagmesh lint`, "
         f"`pytest domains/{name}`, then `dagmesh run`."
@@ -224,30 +230,29 @@ def new_domain(
 def new_product(
     domain: Annotated[str, typer.Argument(help="An existing domain.")],
     name: Annotated[str, typer.Argument(help="Product name, lower_snake_case.")],
-    owner: Annotated[str | None, typer.Option("--owner", help="Defaults to team:DOMAIN.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Defaults to the domain's OWNERS (standards.py).")
+    ] = None,
 ) -> None:
-    """Add a product (contract, function, test) to DOMAIN, registered in its definitions.py."""
+    """Add a product to DOMAIN: defs/NAME/product.py and contract.py, and tests/test_NAME.py; its
+    contract published."""
     from dagmesh.tools.scaffold import new_product as scaffold_product
 
-    root = find_project_root()
-    created = scaffold_product(root, domain, name, owner)
-    hook = _publish_hook()
-    if hook is not None:
-        hook(root, domain)
-    for path in created:
-        console.print(f"  [green]created[/] {path.relative_to(root)}")
+    _print_scaffolded(scaffold_product(find_project_root(), domain, name, owner))
     console.print(
         f"Product [bold]{domain}/{name}[/] added. Next: `dagmesh lint`, `pytest domains/{domain}`."
     )
 
 
-def _publish_hook():
-    """Publishing the new contracts keeps `dagmesh check` green right after scaffolding."""
-    try:
-        from dagmesh.registry import publish_domain
-    except ImportError:
-        return None
-    return publish_domain
+def _print_scaffolded(result) -> None:
+    """Every file the scaffold wrote, relative to the project root."""
+    for label, paths in (
+        ("created", result.created),
+        ("updated", result.updated),
+        ("published", result.published),
+    ):
+        for path in paths:
+            console.print(f"  [green]{label}[/] {path.as_posix()}", highlight=False, soft_wrap=True)
 
 
 def _mesh_products(workspace: Path | None):

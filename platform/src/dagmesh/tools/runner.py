@@ -12,6 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -43,11 +44,20 @@ class RunGroup:
     parents: Mapping[dg.AssetKey, frozenset[dg.AssetKey]] = field(default_factory=dict)
 
 
+class RunStatus(StrEnum):
+    """What `dagmesh run` did with a product."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 @dataclass
 class ProductOutcome:
     key: dg.AssetKey
     location: str
-    status: str = "pending"  # published | failed | skipped
+    status: RunStatus = RunStatus.PENDING
     rows: int | None = None
     contract: str = "-"  # passed | failed | -
     seconds: float | None = None
@@ -62,11 +72,11 @@ class MeshRunResult:
 
     @property
     def success(self) -> bool:
-        return all(o.status == "published" for o in self.outcomes.values())
+        return all(o.status is RunStatus.PUBLISHED for o in self.outcomes.values())
 
     @property
     def failed(self) -> list[ProductOutcome]:
-        return [o for o in self.outcomes.values() if o.status != "published"]
+        return [o for o in self.outcomes.values() if o.status is not RunStatus.PUBLISHED]
 
 
 def producers(locations: Mapping[str, dg.Definitions]) -> dict[dg.AssetKey, str]:
@@ -164,7 +174,7 @@ def _record(result: dg.ExecuteInProcessResult, group: RunGroup, outcomes: dict, 
             rows = event.materialization.metadata.get("dagster/row_count")
             outcome = outcomes[key]
             outcome.rows = int(rows.value) if rows is not None else None
-            outcome.status = "published"
+            outcome.status = RunStatus.PUBLISHED
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.check_name == CONTRACT_CHECK and evaluation.asset_key in outcomes:
             outcomes[evaluation.asset_key].contract = "passed" if evaluation.passed else "failed"
@@ -177,11 +187,11 @@ def _record(result: dg.ExecuteInProcessResult, group: RunGroup, outcomes: dict, 
         if stat and stat.start_time and stat.end_time:
             outcome.seconds = stat.end_time - stat.start_time
         if step_key in failures:
-            outcome.status = "failed"
+            outcome.status = RunStatus.FAILED
             error = failures[step_key].step_failure_data.error
             outcome.error = _root_message(error)
-        elif outcome.status != "published":
-            outcome.status = "skipped"
+        elif outcome.status is not RunStatus.PUBLISHED:
+            outcome.status = RunStatus.SKIPPED
             outcome.error = "not executed (an upstream failed in the same run)"
 
 
@@ -213,12 +223,13 @@ def run_mesh(
             key
             for key in group.keys
             if any(
-                result.outcomes.get(p) and result.outcomes[p].status in ("failed", "skipped")
+                result.outcomes.get(p)
+                and result.outcomes[p].status in (RunStatus.FAILED, RunStatus.SKIPPED)
                 for p in all_parents.get(key, ())
             )
         ]
         for key in blocked:
-            result.outcomes[key].status = "skipped"
+            result.outcomes[key].status = RunStatus.SKIPPED
             result.outcomes[key].error = "skipped: an input failed"
         runnable = [key for key in group.keys if key not in blocked]
         if not runnable:
