@@ -175,6 +175,30 @@ SemVer = Annotated[str, BeforeValidator(_semver)]
 InputRefs = list[Annotated[str, AfterValidator(_ref)]]
 
 
+class DataProductScaffolder(dg.Scaffolder):
+    """`dg scaffold defs dagmesh.DataProductComponent NAME`: a product that validates and loads as is,
+    for the team to edit (its owners, columns and SQL are placeholders)."""
+
+    def scaffold(self, request: dg.ScaffoldRequest) -> None:
+        name = request.target_path.name
+        dg.scaffold_component(
+            request,
+            {
+                "name": name,
+                "description": f"What {name} holds and who it is for (edit me).",
+                "owners": ["team:REPLACE_ME"],
+                "access": "internal",
+                "version": "0.1.0",
+                "slo": {"max_lag_hours": 26},
+                "columns": [
+                    {"name": "id", "type": "int64", "description": "Row id.", "unique": True}
+                ],
+                "sql": "SELECT 1 AS id",
+            },
+        )
+
+
+@dg.scaffold_with(DataProductScaffolder)
 class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
     """A data product declared in YAML: contract columns, owners, access, version, SLO, inputs, and
     either `sql` over the inputs (each input is a table named after the product) or `python: module:fn`."""
