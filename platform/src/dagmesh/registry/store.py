@@ -9,6 +9,7 @@ one place that rule is written: the registry, the cards, the catalog and the gov
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -65,13 +66,26 @@ def domain_folder(location: CodeLocation, root: Path, domain: str) -> Path:
     return registry_folder(_module_file(location), root, domain)
 
 
+def _workspace_locations(path: Path) -> tuple[CodeLocation, ...]:
+    """The workspace's locations, read once per version of the file (every consumer asks, per input)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ()
+    return _read_locations(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_locations(path: str, _mtime_ns: int, _size: int) -> tuple[CodeLocation, ...]:
+    try:
+        return tuple(read_workspace(Path(path)))
+    except WorkspaceError:
+        return ()  # no usable workspace here: the documented default folder
+
+
 def producer_folder(root: Path, domain: str) -> Path:
     """The registry folder of `domain`, for a consumer: its location in `root`'s workspace.yaml."""
-    try:
-        locations = read_workspace(root / "workspace.yaml")
-    except WorkspaceError:
-        locations = []  # no usable workspace here: the documented default folder
-    for location in locations:
+    for location in _workspace_locations(root / "workspace.yaml"):
         if location.name == domain:
             return domain_folder(location, root, domain)
     return registry_folder(None, root, domain)
