@@ -22,7 +22,7 @@ from dagmesh.binding.asset import WAREHOUSE_KEY, declared_products, product_defi
 from dagmesh.binding.card import product_card
 from dagmesh.binding.io_manager import MeshIOManager
 from dagmesh.core.errors import ProductDefinitionError
-from dagmesh.core.paths import find_project_root
+from dagmesh.core.paths import PACKAGE_FILE, find_project_root
 from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface, map_asset_specs
 from dagmesh.declare.names import NAME_PATTERN, RESERVED_SCHEMAS
 from dagmesh.declare.product import DataProduct
@@ -133,12 +133,14 @@ def mesh_location(
     policy_overrides: Mapping[str, str] | None = None,
     sensors: Sequence[dg.SensorDefinition] = (),
     enforcement: Enforcement = Enforcement.ENFORCE,
+    package: Path | None = None,
 ) -> dg.Definitions:
     """Apply the mesh rules to the loaded definitions of `domain`'s products (see the module docstring).
 
     `policies` adds the domain's own governance rules to the central ones; `policy_overrides` may tighten
     a central rule (`{"some-policy": "error"}`), never loosen it. With `Enforcement.ENFORCE` an error
-    violation raises `PolicyViolationError` (which still carries the annotated definitions).
+    violation raises `PolicyViolationError` (which still carries the annotated definitions). `package`
+    is the domain's package folder when the caller knows it (else found from its products' source files).
     """
     _check_domain_name(domain)
     products = declared_products(defs)
@@ -152,9 +154,10 @@ def mesh_location(
     _check_inputs(domain, products)
 
     readers = _consumers(domain, products)
-    first_source = next(filter(None, map(_source_file, products.values())), None)
-    root = find_project_root(first_source.parent if first_source else None)
-    folder = package_folder(first_source, root) if first_source else None
+    source = package / PACKAGE_FILE if package is not None else None
+    source = source or next(filter(None, map(_source_file, products.values())), None)
+    root = find_project_root(source.parent if source else None)
+    folder = package_folder(source, root) if source else None
 
     def complete(spec: dg.AssetSpec) -> dg.AssetSpec:
         product = products.get(spec.key)

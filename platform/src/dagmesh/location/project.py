@@ -58,4 +58,5 @@ def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitio
     built = declared_products(defs)
     python = [p for p in _loaded_products(tree.defs_module_name) if p.key(domain) not in built]
     defs = dg.Definitions.merge(defs, *(product_definitions(p, domain) for p in python))
+    options.setdefault("package", Path(tree.project_root))
     return mesh_location(domain, defs, **options)
