@@ -1,11 +1,11 @@
 """Differential run of write-audit-publish against pandera:
 `python -m benchmarks.contract_differential --pairs 10000 [--seed N] [--kinds int64,str,...]`.
 
-Draws (contract, frame) pairs with the strategies of tests/contract_generators.py, publishes each into a
-fresh table and compares the outcome with pandera's verdict (`compare`). Prints progress every 1000 pairs
-and a summary: pairs, published, refused, soundness violations (must be 0), completeness gaps, deliberate
-differences by name, and for each kind of violation or gap its smallest examples, as code. Exits 1 when
-any soundness violation was found.
+Draws (contract, frame) pairs with the strategies of tests/integration/storage/contract_generators.py,
+publishes each into a fresh table and compares the outcome with pandera's verdict (`compare`). Prints
+progress every 1000 pairs and a summary: pairs, published, refused, soundness violations (must be 0),
+completeness gaps, deliberate differences by name, and for each kind of violation or gap its smallest
+examples, as code. Exits 1 when any soundness violation was found.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from dagmesh.storage.warehouse import MeshWarehouse
-from tests.contract_generators import (
+from tests.integration.storage.contract_generators import (
     COMPLETENESS,
     DELIBERATE,
     KINDS,

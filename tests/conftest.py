@@ -1,4 +1,11 @@
-"""Shared fixtures: every test gets its own DAGMESH_HOME, DuckDB warehouse file and Dagster instance."""
+"""Shared fixtures: every test gets its own DAGMESH_HOME, DuckDB warehouse file and Dagster instance.
+
+Each test is marked with its kind by the folder it lives in: tests/unit/ `unit`, tests/integration/
+`integration`, tests/e2e/ `e2e`, and a domain's own tests (domains/<domain>/tests/) `integration`; so
+`pytest -m unit` runs the fast ones. Unit and integration tests mirror the platform's layers by subfolder
+(tests/unit/<layer>/, tests/integration/<layer>/; docs/architecture.md); helpers shared across folders
+live in tests/helpers/ and are imported by their full name (`from tests.helpers.odcs import ...`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,44 @@ import pandas as pd
 import pytest
 
 from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
+
+TESTS = Path(__file__).resolve().parent
+DOMAINS = TESTS.parent / "domains"
+KINDS = ("unit", "integration", "e2e")
+# An e2e test still at the top level: tests/test_guide.py expects the scaffold to refuse a product
+# named `guide` by naming `tests/test_guide.py`; it moves to tests/e2e/ together with that expectation.
+AT_TOP = {"test_guide.py": "e2e"}
+
+
+def kind_of(path: Path) -> str | None:
+    """The kind of the test file at `path`, by its folder; None for a file outside the kinds' folders."""
+    path = path.resolve()
+    if path.is_relative_to(TESTS):
+        parts = path.relative_to(TESTS).parts
+        if parts[0] in KINDS:
+            return parts[0]
+        return AT_TOP.get(parts[0]) if len(parts) == 1 else None
+    if path.is_relative_to(DOMAINS) and "tests" in path.relative_to(DOMAINS).parts[1:-1]:
+        return "integration"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    misplaced = []
+    for item in items:
+        kind = kind_of(Path(item.path))
+        marked = {m.name for m in item.iter_markers() if m.name in KINDS}
+        if kind is None or marked - {kind}:
+            misplaced.append(item.nodeid)
+            continue
+        item.add_marker(kind)
+    if misplaced:
+        raise pytest.UsageError(
+            "a test's kind is the folder it lives in (tests/unit, tests/integration, tests/e2e, or "
+            "domains/<domain>/tests for integration), never a marker set by hand; move or unmark:\n  "
+            + "\n  ".join(misplaced)
+        )
 
 
 @pytest.fixture

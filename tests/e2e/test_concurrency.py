@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOMAINS = {"alpha": 1, "beta": 2, "gamma": 3, "delta": 4}
 ROWS = 200_000
 
@@ -20,7 +20,7 @@ RUN_LOCATION = """
 import sys, warnings
 warnings.filterwarnings("ignore")
 import dagster as dg
-from tests.reliability.locations import location
+from tests.e2e.concurrency_locations import location
 domain, seed, dagster_home = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 defs = location(domain, seed)
 with dg.instance_for_test(temp_dir=dagster_home) as instance:

@@ -24,7 +24,7 @@ from dagmesh.storage.sources.tpch import tpch_connection
 from dagmesh.storage.warehouse import MeshWarehouse
 from dagmesh.tools.runner import plan, run_mesh
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "workspace.yaml"
 SCALE = 0.01
 

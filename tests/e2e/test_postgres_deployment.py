@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOCATIONS = {
     "sales": "sales.definitions",

@@ -34,7 +34,7 @@ import pytest
 
 from dagmesh.binding.workspace import read_workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "workspace.yaml"
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
 CHROMIUM = Path("/usr/bin/chromium")

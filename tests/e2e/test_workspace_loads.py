@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dagmesh.binding.workspace import read_workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

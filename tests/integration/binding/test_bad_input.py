@@ -1,5 +1,5 @@
-"""Bad input gets a clear error naming the product, and loses nothing already published: corrupt and
-mistyped sources, NaN/inf/huge values, unicode and SQL-looking names and values, malformed contracts."""
+"""Bad input to a product's run gets a clear error naming the product, and loses nothing already
+published: corrupt and mistyped sources, NaN/inf/huge values, unicode and SQL-looking values."""
 
 from __future__ import annotations
 
@@ -9,23 +9,13 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pytest
-from pandera.typing import Series
 
-from dagmesh import SLO, ContractViolation, ProductDefinitionError, data_product, domain_definitions
-from dagmesh.core.errors import DagmeshError
-from dagmesh.declare.contract import read_contract
+from dagmesh import SLO, data_product, domain_definitions
 from dagmesh.storage.settings import MeshSettings
-from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
+from tests.integration.measures import Measures
 
 SOURCE: dict[str, object] = {}
-
-
-class Measures(pa.DataFrameModel):
-    id: Series[int] = pa.Field(unique=True, ge=0, description="Id.")
-    amount: Series[float] = pa.Field(ge=0, le=1e12, description="Amount.")
-    label: Series[str] = pa.Field(description="Label.")
 
 
 @data_product(
@@ -129,71 +119,3 @@ def test_huge_ints_unicode_and_sql_looking_values_round_trip(ingest, tmp_path):
     SOURCE["path"] = odd
     assert _run(defs, instance).success
     assert _published(settings) == sorted(zip(ids, [0.0, 1e11, 3.25], labels, strict=True))
-
-
-class OddNames(pa.DataFrameModel):
-    select: Series[int] = pa.Field(description="A reserved word.")
-    quoted: Series[str] = pa.Field(alias='a"b', description="A quote in a name.")
-    accent: Series[str] = pa.Field(alias="naïve col", description="Unicode and a space.")
-
-
-def test_odd_column_names_are_published_audited_and_read_back(tmp_path):
-    warehouse = MeshWarehouse(database=str(tmp_path / "w.duckdb"))
-    target = PublishTarget("odd/names", ("odd", "names"), read_contract(OddNames), ("team:odd",))
-    frame = pd.DataFrame({"select": [1, 2], 'a"b': ["x", "y"], "naïve col": ["é", "ü"]})
-    result = warehouse.publish(target, frame)
-    assert result.audit.passed and result.rows == 2
-    back = warehouse.read(("odd", "names"))
-    assert list(back.columns) == ["select", 'a"b', "naïve col"]
-    assert back.to_dict("list") == frame.to_dict("list")
-
-
-def test_a_violation_keeps_the_previous_version_readable(tmp_path):
-    warehouse = MeshWarehouse(database=str(tmp_path / "w.duckdb"))
-    target = PublishTarget(
-        "odd/measures", ("odd", "measures"), read_contract(Measures), ("team:odd",)
-    )
-    warehouse.publish(target, pd.DataFrame({"id": [1], "amount": [1.0], "label": ["ok"]}))
-    with pytest.raises(ContractViolation, match="odd/measures"):
-        warehouse.publish(
-            target, pd.DataFrame({"id": [1, 1], "amount": [-1.0, 2.0], "label": ["x", "y"]})
-        )
-    assert warehouse.read(("odd", "measures")).to_dict("list") == {
-        "id": [1],
-        "amount": [1.0],
-        "label": ["ok"],
-    }
-
-
-def test_malformed_contracts_fail_at_declaration_naming_the_product():
-    class NotAModel:
-        pass
-
-    class Unstorable(pa.DataFrameModel):
-        blob: Series[object] = pa.Field()
-        when: Series[pd.Timedelta] = pa.Field()
-
-    for contract, message in [(NotAModel, "DataFrameModel"), (Unstorable, "cannot store")]:
-        with pytest.raises(ProductDefinitionError) as raised:
-            data_product(
-                contract=contract,
-                owners=["team:x"],
-                access="internal",
-                version="1.0.0",
-                slo=SLO(max_lag=timedelta(days=1)),
-                name="broken_thing",
-            )(lambda: pd.DataFrame())
-        assert "broken_thing" in str(raised.value) and message in str(raised.value)
-
-
-def test_a_warehouse_file_named_like_a_domain_is_refused_with_a_clear_error(tmp_path):
-    """DuckDB's catalog is named after the file: `sales.orders` in `sales.duckdb` is ambiguous."""
-    warehouse = MeshWarehouse(database=str(tmp_path / "ledger.duckdb"))
-    target = PublishTarget("ledger/entries", ("ledger", "entries"), None, ("team:ledger",))
-
-    with pytest.raises(DagmeshError, match=r"ledger/entries: the warehouse file ledger\.duckdb"):
-        warehouse.publish(target, pd.DataFrame({"x": [1]}))
-    with pytest.raises(DagmeshError, match="another name"):
-        warehouse.read(("ledger", "entries"))
-    with duckdb.connect(str(tmp_path / "ledger.duckdb")) as con:  # nothing was written
-        assert con.execute("SELECT COUNT(*) FROM information_schema.tables").fetchone()[0] == 0

@@ -21,7 +21,7 @@ verdict on the same frame (`Model.validate(frame, lazy=True)`):
 Where the contract has no `published_schema()` yet (older dagmesh), the model's schema stands in for it
 and every outcome carries a note saying so.
 
-Used by tests/test_contract_differential.py (bounded) and benchmarks/contract_differential.py (large runs).
+Used by tests/integration/storage/test_contract_differential.py (bounded) and benchmarks/contract_differential.py (large runs).
 """
 
 from __future__ import annotations

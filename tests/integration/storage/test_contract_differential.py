@@ -1,7 +1,7 @@
 """Contracts never lie: pandera is the oracle for write-audit-publish.
 
-For generated (contract, frame) pairs (tests/contract_generators.py), `MeshWarehouse.publish` must agree
-with `Model.validate(frame, lazy=True)`:
+For generated (contract, frame) pairs (`contract_generators.py`, beside this file), `MeshWarehouse.publish`
+must agree with `Model.validate(frame, lazy=True)`:
 
 - soundness: what dagmesh publishes satisfies `contract.published_schema()`, has the contract's dtypes
   and the (pandera-coerced) input's values; what pandera rejects is never published; nothing but
@@ -25,7 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from contract_generators import (
+from hypothesis import HealthCheck, given, settings
+
+from dagmesh.declare.contract import read_contract
+from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
+from tests.integration.storage.contract_generators import (
     COMPLETENESS,
     DELIBERATE,
     FLOAT64_NAN,
@@ -45,10 +49,6 @@ from contract_generators import (
     contract_pandas_dtype,
     pairs,
 )
-from hypothesis import HealthCheck, given, settings
-
-from dagmesh.declare.contract import read_contract
-from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 pytestmark = [
     # pandera's own failure-case formatting warns about pandas deprecations: not ours to fix.

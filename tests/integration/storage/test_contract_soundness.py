@@ -20,8 +20,8 @@ from pandas.testing import assert_frame_equal
 from pandera.errors import SchemaErrors
 from pandera.typing import Series
 
-from dagmesh.core.errors import ContractViolation, DagmeshError, ProductDefinitionError
-from dagmesh.declare.contract import ContractDefinitionError, read_contract
+from dagmesh.core.errors import ContractViolation, DagmeshError
+from dagmesh.declare.contract import read_contract
 from dagmesh.declare.volume import Volume
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
 
@@ -528,42 +528,3 @@ def test_exact_types_survive_publish_and_read(warehouse):
     assert_frame_equal(warehouse.read(("sound", "p")), frame)
     money = frame.assign(price=frame["price"].astype("float64"))
     assert "dtype(decimal128(15, 2)[pyarrow])" in refused(warehouse, Exact, money)
-
-
-def test_contracts_dagmesh_cannot_enforce_are_refused_at_load():
-    class Indexed(pa.DataFrameModel):
-        idx: pa.typing.Index[int]
-        a: Series[int]
-
-    class Warn(pa.DataFrameModel):
-        a: Series[int] = pa.Field(ge=0, raise_warning=True)
-
-    class Anything(pa.DataFrameModel):
-        a: Series[object]
-
-    class UniqueList(pa.DataFrameModel):
-        tags: Series[pd.ArrowDtype] = pa.Field(
-            dtype_kwargs={"pyarrow_dtype": pyarrow.list_(pyarrow.int64())}, unique=True
-        )
-
-    class MixedValues(pa.DataFrameModel):
-        day: Series[pd.Timestamp] = pa.Field(
-            notin=[dt.date(2024, 3, 10), pd.Timestamp("2024-03-11")]
-        )
-
-    cases = [
-        (MixedValues, "mixes date, datetime values"),
-        (Indexed, "index"),
-        (Warn, "only warns"),
-        (Anything, "cannot store"),
-        (UniqueList, "cannot be part of a uniqueness rule"),
-    ]
-    for model, message in cases:
-        with pytest.raises(ContractDefinitionError, match=message):
-            read_contract(model)
-
-
-@pytest.mark.parametrize("max_drop", [-0.1, 1.5, float("nan")])
-def test_a_volume_guard_out_of_range_is_refused_when_declared(max_drop):
-    with pytest.raises(ProductDefinitionError, match="a fraction between 0 and 1"):
-        Volume(max_drop=max_drop)

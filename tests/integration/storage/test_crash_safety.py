@@ -18,7 +18,7 @@ from pandera.typing import Series
 from dagmesh.declare.contract import read_contract
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 BIG = 3_000_000
 
 
@@ -38,7 +38,7 @@ PUBLISH_V2 = """
 import sys
 import numpy as np, pandas as pd
 sys.path.insert(0, sys.argv[2])
-from tests.test_crash_safety import target
+from tests.integration.storage.test_crash_safety import target
 from dagmesh.storage.warehouse import MeshWarehouse
 rows = int(sys.argv[3])
 frame = pd.DataFrame({"id": np.arange(rows), "version": 2, "payload": "v2-" + pd.Series(np.arange(rows)).astype(str)})

@@ -32,7 +32,7 @@ from dagmesh.tools.catalog_site import (
 )
 from dagmesh.tools.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "source", "wbr"}
 HOSTILE = "<script>alert(1)</script> a | pipe\nand a second line & more"
 

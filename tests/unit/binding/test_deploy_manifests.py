@@ -11,7 +11,7 @@ from dagster._core.instance.config import dagster_instance_config
 
 from dagmesh.binding.workspace import read_workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 MODULES = {location.name: location.module for location in read_workspace(ROOT / "workspace.yaml")}
 

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import importlib.machinery
-import subprocess
 import sys
-import sysconfig
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
-
-
-def _is_stdlib_file(path: str | None) -> bool:
-    assert path is not None
-    resolved = Path(path).resolve()
-    return resolved.is_relative_to(STDLIB) and not resolved.is_relative_to(REPO)
+from tests.helpers.stdlib_platform import REPO, _is_stdlib_file
 
 
 def test_platform_folder_is_not_a_package() -> None:
@@ -35,15 +25,3 @@ def test_platform_resolves_to_stdlib_even_with_repo_root_first_on_the_path() -> 
     spec = importlib.machinery.PathFinder.find_spec("platform", [str(REPO), *sys.path])
     assert spec is not None
     assert _is_stdlib_file(spec.origin), spec.origin
-
-
-def test_fresh_interpreter_in_repo_root_imports_stdlib_platform() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", "import platform; print(platform.__file__)"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert _is_stdlib_file(completed.stdout.strip()), completed.stdout

@@ -3,12 +3,7 @@ passes a compliant one; errors stop a code location from loading, warnings show 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from datetime import timedelta
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -29,7 +24,6 @@ from dagmesh.governance import (
 )
 from dagmesh.governance.enforce import VIOLATIONS_METADATA
 from dagmesh.storage.settings import MeshSettings
-from dagmesh.tools.lint import lint_workspace
 
 POLICIES = {p.name: p for p in STANDARD_POLICIES}
 
@@ -266,86 +260,3 @@ def test_domain_may_tighten_a_policy_but_not_loosen_one(settings):
             settings=settings,
             policy_overrides={"owners-required": "warn"},
         )
-
-
-# -- dagmesh lint over a workspace ----------------------------------------------------------------
-
-
-def test_lint_reports_every_violation_across_locations(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAGMESH_HOME", str(tmp_path / "home"))
-    (tmp_path / "producer.py").write_text(
-        textwrap.dedent(
-            '''
-            from datetime import timedelta
-            import pandas as pd, pandera.pandas as pa
-            from pandera.typing import Series
-            from dagmesh import SLO, data_product, domain_definitions
-
-            class Prices(pa.DataFrameModel):
-                sku: Series[int] = pa.Field(description="Part.")
-
-            @data_product(contract=Prices, owners=["team:supply"], access="internal", version="1.0.0",
-                          slo=SLO(max_lag=timedelta(days=1)))
-            def prices() -> pd.DataFrame:
-                """Negotiated prices."""
-                return pd.DataFrame({"sku": [1]})
-
-            defs = domain_definitions("supply", [prices])
-            '''
-        )
-    )
-    (tmp_path / "consumer.py").write_text(
-        textwrap.dedent(
-            '''
-            from datetime import timedelta
-            import pandas as pd, pandera.pandas as pa
-            from pandera.typing import Series
-            from dagmesh import SLO, data_product, domain_definitions
-
-            class View(pa.DataFrameModel):
-                sku: Series[int]
-
-            @data_product(contract=View, owners=["team:web"], access="public", version="1.0.0",
-                          slo=SLO(max_lag=timedelta(days=1)), inputs=["supply/prices"])
-            def price_view(prices: pd.DataFrame) -> pd.DataFrame:
-                """Prices for the shop."""
-                return prices
-
-            defs = domain_definitions("web", [price_view])
-            '''
-        )
-    )
-    (tmp_path / "workspace.yaml").write_text(
-        "load_from:\n"
-        "  - python_file: {relative_path: producer.py, location_name: supply}\n"
-        "  - python_file: {relative_path: consumer.py, location_name: web}\n"
-    )
-    violations = lint_workspace(tmp_path / "workspace.yaml")
-    found = {(v.product, v.policy) for v in violations}
-    assert ("web/price_view", "access-allowed") in found
-    assert ("web/price_view", "public-columns-documented") in found
-    assert all(v.product == "web/price_view" for v in violations)
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env["DAGMESH_HOME"] = str(tmp_path / "home")
-    cli = subprocess.run(
-        [Path(sys.executable).parent / "dagmesh", "lint", "-w", tmp_path / "workspace.yaml"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert cli.returncode == 1  # errors fail the command...
-    for column in ("web/price_view", "team:web", "access-allowed", "error", "how to fix"):
-        assert column in cli.stdout  # ...with a table naming product, owner, policy, severity, fix
-    for module in ("_dagmesh_location_supply", "_dagmesh_location_web"):
-        sys.modules.pop(module, None)
-
-
-def test_the_real_workspace_passes_lint(tmp_path):
-    """`dagmesh lint` over the real workspace, in its own process (it imports every location)."""
-    root = Path(__file__).resolve().parents[1]
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env["DAGMESH_HOME"] = str(tmp_path)
-    lint = Path(sys.executable).parent / "dagmesh"
-    completed = subprocess.run([lint, "lint"], cwd=root, env=env, capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "no policy violations" in completed.stdout

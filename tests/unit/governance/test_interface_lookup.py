@@ -1,5 +1,6 @@
 """The load-time interface lookup finds a producer's published contract wherever its package lives (one
-registry path rule, `dagmesh.registry.store`), without importing the producer's code."""
+registry path rule, `dagmesh.registry.store`), without importing the producer's code, and refuses a
+cross-domain read of an internal product when the consumer's location loads."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dagmesh.governance import PolicyViolationError
 from dagmesh.governance.interfaces import published_interfaces
 from dagmesh.registry.store import producer_folder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 LEDGER = dg.AssetKey(["finance", "ledger"])
 
 
@@ -103,3 +104,55 @@ def test_reading_it_from_another_domain_is_refused_at_load(project, monkeypatch)
     text = str(raised.value)
     assert "access-allowed" in text and "finance/ledger" in text and "internal" in text
     assert "finance.definitions" not in sys.modules
+
+
+CONSUMER_MODULE = '''
+from datetime import timedelta
+import pandas as pd, pandera.pandas as pa
+from pandera.typing import Series
+from dagmesh import SLO, data_product, domain_definitions
+
+class Summary(pa.DataFrameModel):
+    l_returnflag: Series[str] = pa.Field(description="Flag.")
+
+@data_product(contract=Summary, owners=["team:marketing"], access="internal", version="1.0.0",
+              slo=SLO(max_lag=timedelta(days=1)), inputs=["sales/pricing_summary"])
+def pricing_view(pricing_summary: pd.DataFrame) -> pd.DataFrame:
+    """Marketing's view of sales' internal pricing summary."""
+    return pricing_summary[["l_returnflag"]]
+
+defs = domain_definitions("marketing", [pricing_view])
+'''
+
+
+def test_cross_domain_read_of_an_internal_product_fails_at_load_time(tmp_path, monkeypatch):
+    """The consumer location knows sales/pricing_summary is internal from sales' published contract,
+    without importing sales' code."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    from dagmesh.governance import PolicyViolationError
+
+    root = Path(__file__).resolve().parents[3]
+    (tmp_path / "workspace.yaml").write_text("load_from: []\n")
+    registry = tmp_path / "domains" / "sales" / "contracts" / "pricing_summary"
+    registry.mkdir(parents=True)
+    shutil.copy(root / "domains/sales/contracts/pricing_summary/v1.odcs.yaml", registry)
+    module_file = tmp_path / "marketing_consumer.py"
+    module_file.write_text(CONSUMER_MODULE)
+    monkeypatch.setenv("DAGMESH_HOME", str(tmp_path / "home"))
+    spec = importlib.util.spec_from_file_location("marketing_consumer", module_file)
+    module = importlib.util.module_from_spec(spec)
+    with pytest.raises(PolicyViolationError) as raised:
+        spec.loader.exec_module(module)
+    text = str(raised.value)
+    for part in (
+        "access-allowed",
+        "marketing/pricing_view",
+        "team:marketing",
+        "sales/pricing_summary",
+        "team:sales",
+        "internal",
+    ):
+        assert part in text, part
