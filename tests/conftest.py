@@ -22,9 +22,6 @@ from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, Me
 TESTS = Path(__file__).resolve().parent
 DOMAINS = TESTS.parent / "domains"
 KINDS = ("unit", "integration", "e2e")
-# An e2e test still at the top level: tests/test_guide.py expects the scaffold to refuse a product
-# named `guide` by naming `tests/test_guide.py`; it moves to tests/e2e/ together with that expectation.
-AT_TOP = {"test_guide.py": "e2e"}
 
 
 def kind_of(path: Path) -> str | None:
@@ -34,7 +31,7 @@ def kind_of(path: Path) -> str | None:
         parts = path.relative_to(TESTS).parts
         if parts[0] in KINDS:
             return parts[0]
-        return AT_TOP.get(parts[0]) if len(parts) == 1 else None
+        return None
     if path.is_relative_to(DOMAINS) and "tests" in path.relative_to(DOMAINS).parts[1:-1]:
         return "integration"
     return None

@@ -22,7 +22,7 @@ import yaml
 from dagmesh.tools import scaffold
 from dagmesh.tools.scaffold import ScaffoldError, new_domain, new_product
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guide.md"
 BIN = Path(sys.executable).parent
 
@@ -202,7 +202,7 @@ HOSTILE_PRODUCTS = [
     ("../x", "thing", "lower_snake_case"),
     ("Sales", "thing", "lower_snake_case"),
     ("nowhere", "thing", "new-domain"),
-    ("sales", "guide", "tests/test_guide.py"),  # pytest could not collect two test_guide.py
+    ("sales", "guide", "tests/e2e/test_guide.py"),  # pytest could not collect two test_guide.py
 ]
 
 
