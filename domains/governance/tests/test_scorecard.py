@@ -1,6 +1,8 @@
-"""The governance location's scorecard product reflects what the governance sensors found: runs of two
-domains on a real instance (a fresh and a stale product, a failed contract, a drifted table), the sensors
-ticked, then the scorecard materialized into the same warehouse."""
+"""The governance location as its project loads it: the scorecard and the four sensors, RUNNING, and the
+scorecard publishing one row per published product, scored by `health`.
+
+(How the scorecard reflects each kind of finding, after the sensors tick over a mesh with a stale, a failing
+and a drifted product, is tested with the sensors: tests/integration/governance/test_governance_sensors.py.)"""
 
 from __future__ import annotations
 
@@ -11,102 +13,79 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from dagster._core.test_utils import freeze_time
-from dagster._time import get_current_datetime
 from pandera.typing import Series
 
-from dagmesh import SLO, MeshWarehouse, data_product, domain_definitions
-from dagmesh.governance.sensors import GOVERNANCE_SENSORS, drift_sensor, quality_sensor, slo_sensor
-from dagmesh.storage.settings import MeshSettings
-from governance.defs.scorecard import product as scorecard_module
+from dagmesh import SLO, data_product, domain_definitions
+from dagmesh.storage.settings import HOME_ENV, WAREHOUSE_ENV, MeshSettings
+from governance.defs.scorecard.product import health
 
-STATE = {"flaky_bad": False}
-
-
-class Numbers(pa.DataFrameModel):
-    n: Series[int] = pa.Field(ge=0, description="A non-negative number.")
+SCORECARD = dg.AssetKey(["governance", "scorecard"])
 
 
-def _product(name: str, slo: SLO, frame):
-    @data_product(
-        contract=Numbers,
-        owners=[f"team:{name}"],
-        access="public",
-        version="1.0.0",
-        slo=slo,
-        name=name,
-    )
-    def product() -> pd.DataFrame:
-        """A governed test product."""
-        return frame()
-
-    return product
+class Counts(pa.DataFrameModel):
+    n: Series[int] = pa.Field(ge=0, description="A count.")
 
 
-DAY = SLO(max_lag=timedelta(days=1))
-fresh = _product("fresh", DAY, lambda: pd.DataFrame({"n": [1, 2]}))
-stale = _product("stale", SLO(max_lag=timedelta(minutes=5)), lambda: pd.DataFrame({"n": [3]}))
-flaky = _product(
-    "flaky",
-    DAY,
-    lambda: pd.DataFrame({"n": [-1, 5]}) if STATE["flaky_bad"] else pd.DataFrame({"n": [5]}),
+@data_product(
+    contract=Counts,
+    owners=["team:shop"],
+    access="internal",
+    version="1.2.3",
+    slo=SLO(max_lag=timedelta(days=1)),
 )
-drifty = _product("drifty", DAY, lambda: pd.DataFrame({"n": [7]}))
+def counts() -> pd.DataFrame:
+    """A product for the scorecard to score."""
+    return pd.DataFrame({"n": [1, 2, 3]})
 
 
-@pytest.fixture(scope="module")
-def governed(tmp_path_factory):
-    home = tmp_path_factory.mktemp("gov")
-    settings = MeshSettings(home=home, warehouse_path=home / "w.duckdb", tpch_scale=0.01)
-    alpha = domain_definitions("alpha", [fresh, stale], settings=settings)
-    beta = domain_definitions("beta", [flaky, drifty], settings=settings)
-    governance = domain_definitions(
-        "governance", [scorecard_module.scorecard], settings=settings, sensors=GOVERNANCE_SENSORS
-    )
-    (home / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
-        for defs in (alpha, beta):
-            result = dg.materialize(defs.assets, resources=defs.resources, instance=instance)
-            assert result.success
-        STATE["flaky_bad"] = True
-        failed = dg.materialize(
-            beta.assets,
-            resources=beta.resources,
-            instance=instance,
-            selection=["beta/flaky"],
-            raise_on_error=False,
-        )
-        assert not failed.success
-        # Someone alters a published table behind the platform's back.
-        with duckdb.connect(str(settings.warehouse_path)) as con:
-            con.execute('ALTER TABLE beta.drifty ADD COLUMN "extra" VARCHAR')
-        # Governance reads Dagster's clock: an hour later, alpha/stale (5 min SLO) is stale.
-        with freeze_time(get_current_datetime() + timedelta(hours=1)):
-            yield instance, settings, governance
+@pytest.fixture
+def governance(tmp_path, monkeypatch) -> tuple[dg.Definitions, MeshSettings]:
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    from governance.definitions import defs
+
+    return defs(), MeshSettings.from_env()
 
 
-def _tick(sensor: dg.SensorDefinition, instance, settings):
-    warehouse = MeshWarehouse(database=str(settings.warehouse_path))
-    context = dg.build_sensor_context(instance=instance, resources={"warehouse": warehouse})
-    return sensor.evaluate_tick(context)
+def test_the_location_holds_the_scorecard_and_running_sensors(governance):
+    defs, _ = governance
+    assert SCORECARD in defs.resolve_asset_graph().get_all_asset_keys()
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) >= {
+        "governance_slo",
+        "governance_quality",
+        "governance_drift",
+        "governance_run_failures",
+    }
+    assert all(s.default_status is dg.DefaultSensorStatus.RUNNING for s in sensors.values())
 
 
-def test_scorecard_reflects_the_findings(governed):
-    instance, settings, governance = governed
-    for sensor in (slo_sensor, quality_sensor, drift_sensor):
-        _tick(sensor, instance, settings)
-    result = dg.materialize(governance.assets, resources=governance.resources, instance=instance)
+def test_the_scorecard_scores_every_published_product(governance):
+    defs, settings = governance
+    shop = domain_definitions("shop", [counts], settings=settings)
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(shop.assets, resources=shop.resources, instance=instance).success
+        result = dg.materialize(defs.assets, resources=defs.resources, instance=instance)
     assert result.success
+    (check,) = [e for e in result.get_asset_check_evaluations() if e.asset_key == SCORECARD]
+    assert check.check_name == "contract" and check.passed
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        card = con.sql("SELECT * FROM governance.scorecard").df().set_index("product")
-    assert set(card.index) >= {"alpha/fresh", "alpha/stale", "beta/flaky", "beta/drifty"}
-    assert card.loc["alpha/stale", "freshness_status"] == "stale"
-    assert card.loc["alpha/fresh", "freshness_status"] == "fresh"
-    assert card.loc["beta/flaky", "contract_pass_rate"] == pytest.approx(0.5)
-    assert card.loc["beta/flaky", "open_violations"] == 1
-    assert card.loc["beta/drifty", "open_violations"] == 1
-    assert card.loc["alpha/fresh", "health_score"] == 100
-    for product in ("alpha/stale", "beta/flaky", "beta/drifty"):
-        assert card.loc[product, "health_score"] < 100, product
-    assert card.loc["beta/flaky", "owners"] == "team:flaky"
-    assert isinstance(card.loc["alpha/fresh", "last_update"], pd.Timestamp)
+        rows = con.sql("SELECT * FROM governance.scorecard").df().set_index("product")
+    assert list(rows.index) == ["shop/counts"]  # the scorecard scores products, not itself yet
+    row = rows.loc["shop/counts"]
+    assert (row["domain"], row["owners"], row["access"], row["version"]) == (
+        "shop",
+        "team:shop",
+        "internal",
+        "1.2.3",
+    )
+    assert row["freshness_status"] == "fresh" and row["open_violations"] == 0
+    assert row["health_score"] == 100
+
+
+@pytest.mark.parametrize(
+    ("stale", "pass_rate", "violations", "score"),
+    [(False, None, 0, 100), (True, 1.0, 0, 60), (False, 0.5, 0, 80), (True, 0.0, 3, 0)],
+)
+def test_health_costs_freshness_contract_failures_and_findings(stale, pass_rate, violations, score):
+    assert health(stale, pass_rate, violations) == pytest.approx(score)

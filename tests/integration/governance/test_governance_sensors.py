@@ -145,3 +145,24 @@ def test_governance_sensors_watch_every_location_and_start_running(governed):
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     failure = sensors["governance_run_failures"]
     assert isinstance(failure, RunStatusSensorDefinition)
+
+
+def test_scorecard_reflects_the_findings(governed):
+    instance, settings, governance = governed
+    for sensor in (slo_sensor, quality_sensor, drift_sensor):
+        _tick(sensor, instance, settings)
+    result = dg.materialize(governance.assets, resources=governance.resources, instance=instance)
+    assert result.success
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        card = con.sql("SELECT * FROM governance.scorecard").df().set_index("product")
+    assert set(card.index) >= {"alpha/fresh", "alpha/stale", "beta/flaky", "beta/drifty"}
+    assert card.loc["alpha/stale", "freshness_status"] == "stale"
+    assert card.loc["alpha/fresh", "freshness_status"] == "fresh"
+    assert card.loc["beta/flaky", "contract_pass_rate"] == pytest.approx(0.5)
+    assert card.loc["beta/flaky", "open_violations"] == 1
+    assert card.loc["beta/drifty", "open_violations"] == 1
+    assert card.loc["alpha/fresh", "health_score"] == 100
+    for product in ("alpha/stale", "beta/flaky", "beta/drifty"):
+        assert card.loc[product, "health_score"] < 100, product
+    assert card.loc["beta/flaky", "owners"] == "team:flaky"
+    assert isinstance(card.loc["alpha/fresh", "last_update"], pd.Timestamp)
