@@ -91,17 +91,21 @@ defs = domain_definitions("web", [ledger_view])
 """
 
 
-def test_reading_it_from_another_domain_is_refused_at_load(project, monkeypatch):
-    """The consumer's location stops loading: the producer's interface (internal) came from its
-    registry in `teams/finance`, found through workspace.yaml."""
-    module_file = project / "web_view.py"
-    module_file.write_text(CONSUMER)
-    monkeypatch.setenv("DAGMESH_HOME", str(project / "home"))
-    spec = importlib.util.spec_from_file_location("web_view", module_file)
+def _refused_at_load(module_file: Path, source: str, monkeypatch) -> str:
+    """Write a consumer location's module beside its project and import it: it must refuse to load."""
+    module_file.write_text(source)
+    monkeypatch.setenv("DAGMESH_HOME", str(module_file.parent / "home"))
+    spec = importlib.util.spec_from_file_location(module_file.stem, module_file)
     module = importlib.util.module_from_spec(spec)
     with pytest.raises(PolicyViolationError) as raised:
         spec.loader.exec_module(module)
-    text = str(raised.value)
+    return str(raised.value)
+
+
+def test_reading_it_from_another_domain_is_refused_at_load(project, monkeypatch):
+    """The consumer's location stops loading: the producer's interface (internal) came from its
+    registry in `teams/finance`, found through workspace.yaml."""
+    text = _refused_at_load(project / "web_view.py", CONSUMER, monkeypatch)
     assert "access-allowed" in text and "finance/ledger" in text and "internal" in text
     assert "finance.definitions" not in sys.modules
 
@@ -128,25 +132,11 @@ defs = domain_definitions("marketing", [pricing_view])
 def test_cross_domain_read_of_an_internal_product_fails_at_load_time(tmp_path, monkeypatch):
     """The consumer location knows sales/pricing_summary is internal from sales' published contract,
     without importing sales' code."""
-    import importlib.util
-    import shutil
-    from pathlib import Path
-
-    from dagmesh.governance import PolicyViolationError
-
-    root = Path(__file__).resolve().parents[3]
     (tmp_path / "workspace.yaml").write_text("load_from: []\n")
     registry = tmp_path / "domains" / "sales" / "contracts" / "pricing_summary"
     registry.mkdir(parents=True)
-    shutil.copy(root / "domains/sales/contracts/pricing_summary/v1.odcs.yaml", registry)
-    module_file = tmp_path / "marketing_consumer.py"
-    module_file.write_text(CONSUMER_MODULE)
-    monkeypatch.setenv("DAGMESH_HOME", str(tmp_path / "home"))
-    spec = importlib.util.spec_from_file_location("marketing_consumer", module_file)
-    module = importlib.util.module_from_spec(spec)
-    with pytest.raises(PolicyViolationError) as raised:
-        spec.loader.exec_module(module)
-    text = str(raised.value)
+    shutil.copy(ROOT / "domains/sales/contracts/pricing_summary/v1.odcs.yaml", registry)
+    text = _refused_at_load(tmp_path / "marketing_consumer.py", CONSUMER_MODULE, monkeypatch)
     for part in (
         "access-allowed",
         "marketing/pricing_view",
