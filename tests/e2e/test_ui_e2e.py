@@ -315,7 +315,7 @@ def test_product_page_shows_its_card_and_contract_schema(webserver: Webserver, p
     from sales.defs.orders.contract import Orders
 
     page.goto(f"{webserver.url}/assets/sales/orders")
-    expect(page.get_by_text("Every customer order, as booked.")).to_be_visible()
+    expect(page.get_by_text("Every customer order, as booked.", exact=True)).to_be_visible()
     # The card (the asset's description): owner, contract file, consumers.
     expect(page.get_by_text("team:sales", exact=True)).to_be_visible()
     expect(page.get_by_text("domains/sales/contracts/orders/v2.odcs.yaml")).to_be_visible()

@@ -79,7 +79,7 @@ def compliant_spec(
 
 def violations_of(policy: str, *specs: dg.AssetSpec) -> list:
     mesh = MeshView()
-    mesh.add("test", specs)
+    mesh.add_interfaces("test", [ProductInterface.from_metadata(s.key, s.metadata) for s in specs])
     return evaluate([POLICIES[policy]], mesh, only=[specs[0].key])
 
 
@@ -214,7 +214,7 @@ def test_a_plain_asset_in_a_domain_is_governed_like_a_product(settings):
 
     defs = dg.Definitions(assets=[side_table])
     mesh = MeshView()
-    mesh.add("demo", defs.resolve_all_asset_specs())
+    mesh.add("demo", defs)
     found = {v.policy for v in evaluate(list(STANDARD_POLICIES), mesh)}
     assert {"owners-required", "description-required", "contract-required", "slo-required"} <= found
 

@@ -153,19 +153,17 @@ class ProductInterface:
         )
 
     @classmethod
-    def from_spec(cls, spec: dg.AssetSpec) -> ProductInterface:
-        """Any asset as governance sees it: its record if it is a product, else what Dagster knows."""
-        found = cls.from_metadata(spec.key, spec.metadata)
-        deps = tuple(dep.asset_key for dep in spec.deps)
-        if found is not None:
-            return replace(found, inputs=found.inputs or deps)
+    def of_plain_asset(cls, spec: dg.AssetSpec) -> ProductInterface:
+        """An asset that is not a declared product, as governance sees it: only what Dagster itself
+        knows (owners, description, freshness policy, deps, column schema). A `dagmesh/interface`
+        entry on it is ignored: a record is only believed where the platform wrote it from a declaration."""
         columns, table_checks = _columns(metadata_value(spec.metadata, COLUMN_SCHEMA_METADATA))
         return cls(
             key=spec.key,
             owners=tuple(spec.owners or ()),
             description=(spec.description or "").strip(),
             slo="declared" if spec.freshness_policy is not None else "",
-            inputs=deps,
+            inputs=tuple(dep.asset_key for dep in spec.deps),
             columns=columns,
             table_checks=table_checks,
             is_product=False,
@@ -173,13 +171,13 @@ class ProductInterface:
 
 
 def asset_specs(defs: dg.Definitions) -> list[dg.AssetSpec]:
-    """The specs of every asset in `defs`, without resolving the repository (no resources needed)."""
+    """The specs of every asset `defs` materializes, without resolving the repository (no resources
+    needed). Specs of assets it does not materialize (other domains' products, drawn for lineage) are
+    not its own, whatever their metadata says."""
     specs: list[dg.AssetSpec] = []
     for item in defs.assets or ():
-        if isinstance(item, dg.AssetsDefinition):
+        if isinstance(item, dg.AssetsDefinition) and item.is_materializable:
             specs += list(item.specs)
-        elif isinstance(item, dg.AssetSpec):
-            specs.append(item)
     return specs
 
 

@@ -12,7 +12,6 @@ import dagster as dg
 from dagmesh.core.markdown import markdown_table
 from dagmesh.declare.interface import (
     ProductInterface,
-    asset_specs,
     map_asset_specs,
     metadata_value,
 )
@@ -109,7 +108,7 @@ def enforce_on_load(
     """Evaluate `policies` over a location's assets and record the violations on them; with
     `Enforcement.ENFORCE`, raise on errors (the error carries the annotated definitions)."""
     view = MeshView(interfaces=interfaces or {})
-    view.add(location, asset_specs(defs))
+    view.add(location, defs)
     violations = evaluate(policies, view)
     by_product: dict[str, list[Violation]] = defaultdict(list)
     for violation in violations:

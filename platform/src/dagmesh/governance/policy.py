@@ -1,8 +1,8 @@
 """Policies as code: small named rules over a product's Dagster definition, each with a severity and a fix.
 
-A policy reads only what Dagster knows about an asset (owners, tags, metadata, column schema, freshness
-policy, dependencies), so the same rules run when a code location loads, in `dagmesh lint` over the whole
-workspace, and in the governance location, which never imports domain code.
+A policy reads a product's interface record: for a declared product the one its declaration gives, for any
+other asset what Dagster itself knows of it. The same rules run when a code location loads and in
+`dagmesh lint` over the whole workspace.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from enum import StrEnum
 
 import dagster as dg
 
+from dagmesh.binding.asset import declared_products, product_interface
 from dagmesh.core.errors import DagmeshError
-from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface
+from dagmesh.declare.interface import ProductInterface, asset_specs
 
 
 class Severity(StrEnum):
@@ -69,13 +70,27 @@ class MeshView:
     def lookup(self, key: dg.AssetKey) -> ProductInterface | None:
         return self.products.get(key) or self.interfaces.get(key)
 
-    def add(self, location: str, specs: Iterable[dg.AssetSpec]) -> None:
-        """The assets of one location (other domains' products, external here, are only inputs)."""
-        for spec in specs:
-            if (spec.metadata or {}).get(EXTERNAL_METADATA):
-                continue
-            self.products[spec.key] = ProductInterface.from_spec(spec)
-            self.locations[spec.key] = location
+    def add(self, location: str, defs: dg.Definitions) -> None:
+        """Every asset one location materializes. A declared product is seen as its declaration says
+        (the record is rebuilt from it, so no metadata a domain writes can change what governance
+        sees); any other asset as Dagster knows it, held to every rule."""
+        declared = declared_products(defs)
+        for spec in asset_specs(defs):
+            product = declared.get(spec.key)
+            self.add_interfaces(
+                location,
+                [
+                    product_interface(product, spec.key.path[0])
+                    if product is not None
+                    else ProductInterface.of_plain_asset(spec)
+                ],
+            )
+
+    def add_interfaces(self, location: str, interfaces: Iterable[ProductInterface]) -> None:
+        """Interface records of one location's products, as they are."""
+        for interface in interfaces:
+            self.products[interface.key] = interface
+            self.locations[interface.key] = location
 
     @classmethod
     def from_definitions(
@@ -85,7 +100,7 @@ class MeshView:
     ) -> MeshView:
         view = cls(interfaces=interfaces or {})
         for location, defs in locations.items():
-            view.add(location, defs.resolve_all_asset_specs())
+            view.add(location, defs)
         return view
 
 

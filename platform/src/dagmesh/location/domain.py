@@ -18,12 +18,17 @@ from typing import Any
 
 import dagster as dg
 
-from dagmesh.binding.asset import WAREHOUSE_KEY, declared_products, product_definitions
+from dagmesh.binding.asset import (
+    WAREHOUSE_KEY,
+    declared_products,
+    product_definitions,
+    product_interface,
+)
 from dagmesh.binding.card import product_card
 from dagmesh.binding.io_manager import MeshIOManager
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.core.paths import PACKAGE_FILE, find_project_root
-from dagmesh.declare.interface import EXTERNAL_METADATA, ProductInterface, map_asset_specs
+from dagmesh.declare.interface import EXTERNAL_METADATA, map_asset_specs
 from dagmesh.declare.names import NAME_PATTERN, RESERVED_SCHEMAS
 from dagmesh.declare.product import DataProduct
 from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_for
@@ -87,14 +92,12 @@ def _consumers(domain: str, products: Mapping[dg.AssetKey, DataProduct]) -> dict
 
 
 def _with_location_facts(
-    spec: dg.AssetSpec, consumers: list[str], contract_link: str | None
+    spec: dg.AssetSpec, product: DataProduct, consumers: list[str], contract_link: str | None
 ) -> dg.AssetSpec:
-    """The card and interface, completed with what only the location knows."""
-    interface = ProductInterface.from_metadata(spec.key, spec.metadata)
-    if interface is None:
-        return spec
-    interface = replace(interface, consumers=tuple(consumers))
-    metadata = {**spec.metadata, **interface.to_metadata()}
+    """The card and interface, written again from the declaration (whatever a component's
+    post-processing put there) and completed with what only the location knows."""
+    interface = replace(product_interface(product, spec.key.path[0]), consumers=tuple(consumers))
+    metadata = {**spec.metadata, **interface.to_metadata(product.contract.table_schema())}
     return spec.replace_attributes(
         description=product_card(interface, contract_link), metadata=metadata
     )
@@ -164,7 +167,7 @@ def mesh_location(
         if product is None:
             return spec
         link = registry_link(folder, root, domain, product.name, product.major_version)
-        return _with_location_facts(spec, readers.get(product.name, []), link)
+        return _with_location_facts(spec, product, readers.get(product.name, []), link)
 
     defs = map_asset_specs(defs, complete)
 

@@ -25,19 +25,62 @@ from dagmesh.declare.product import DataProduct
 from dagmesh.location.domain import mesh_location
 
 
-def _loaded_products(defs_module: str) -> list[DataProduct]:
-    """The `@data_product`s defined in the modules Dagster imported from the defs folder."""
+def _where(product: DataProduct) -> str:
+    code = getattr(product.fn, "__code__", None)
+    return (
+        f"{code.co_filename}:{code.co_firstlineno}" if code is not None else product.fn.__module__
+    )
+
+
+def _loaded_products(defs_module: str, domain: str) -> list[DataProduct]:
+    """The `@data_product`s defined in the modules Dagster imported from the defs folder.
+
+    A product of this domain defined outside `defs/` and imported into it is refused rather than
+    silently dropped or counted twice: the one layout is a folder under `defs/`."""
     found: list[DataProduct] = []
     for name in sorted(
         m for m in sys.modules if m == defs_module or m.startswith(defs_module + ".")
     ):
-        module = sys.modules[name]
-        found += [
-            value
-            for value in vars(module).values()
-            if isinstance(value, DataProduct) and value.fn.__module__ == name
-        ]
+        for value in vars(sys.modules[name]).values():
+            if not isinstance(value, DataProduct):
+                continue
+            home = value.fn.__module__
+            if home == name:
+                found.append(value)
+            elif home.split(".")[0] == domain and not home.startswith(defs_module + "."):
+                raise ProductDefinitionError(
+                    f"{domain}/{value.name} (owners: {', '.join(value.owners)}) is declared in "
+                    f"{_where(value)}, outside defs/, and imported into {name}; declare it in "
+                    f"defs/{value.name}/product.py so the location finds it once"
+                )
     return found
+
+
+def _check_unique(domain: str, built: dict, python: list[DataProduct]) -> None:
+    """Two declarations of one product name (two folders, or YAML and Python) stop the location."""
+    seen: dict[str, str] = {key.path[-1]: "a defs.yaml" for key in built}
+    for product in python:
+        where = _where(product)
+        if product.name in seen:
+            raise ProductDefinitionError(
+                f"domain {domain!r} declares {product.name!r} twice: in {seen[product.name]} and in "
+                f"{where}; a product is one folder under defs/, give one of them another name"
+            )
+        seen[product.name] = where
+
+
+def _failing_defs_file(error: BaseException, defs_folder: Path) -> str | None:
+    """The file and line under defs/ where `error` was raised, for errors Dagster passes on bare."""
+    frames = []
+    trace = error.__traceback__
+    while trace is not None:
+        frames.append(trace)
+        trace = trace.tb_next
+    for frame in reversed(frames):
+        file = Path(frame.tb_frame.f_code.co_filename)
+        if file.is_relative_to(defs_folder):
+            return f"{file}:{frame.tb_lineno}"
+    return None
 
 
 def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitions:
@@ -50,13 +93,18 @@ def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitio
     try:
         defs = tree.build_defs()  # what `dg.load_from_defs_folder` returns
     except Exception as error:
-        # Dagster's tree error names the failing file; its cause says what is wrong, with file:line.
-        cause = error.__cause__ or error
+        # A component's error names its file in Dagster's tree and its cause (with file:line); a
+        # Python module's error comes bare, so the failing line under defs/ is named here.
+        cause = error.__cause__
+        where = _failing_defs_file(error, Path(tree.defs_module_path))
+        detail = f"{where}: {type(error).__name__}: {error}" if where else str(error)
         raise ProductDefinitionError(
-            f"domain {domain!r}: its defs/ folder does not load.\n{error}\n{cause}"
+            f"domain {domain!r}: its defs/ folder does not load.\n{detail}"
+            + (f"\n{cause}" if cause is not None else "")
         ) from error
     built = declared_products(defs)
-    python = [p for p in _loaded_products(tree.defs_module_name) if p.key(domain) not in built]
+    python = _loaded_products(tree.defs_module_name, domain)
+    _check_unique(domain, built, python)
     defs = dg.Definitions.merge(defs, *(product_definitions(p, domain) for p in python))
     options.setdefault("package", Path(tree.project_root))
     return mesh_location(domain, defs, **options)

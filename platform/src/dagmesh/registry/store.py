@@ -84,9 +84,11 @@ def _read_locations(path: str, _mtime_ns: int, _size: int) -> tuple[CodeLocation
 
 
 def producer_folder(root: Path, domain: str) -> Path:
-    """The registry folder of `domain`, for a consumer: its location in `root`'s workspace.yaml."""
+    """The registry folder of `domain`, for a consumer: its location in `root`'s workspace.yaml, the
+    one named after the domain or whose package is the domain's (a dg project's root module)."""
     for location in _workspace_locations(root / "workspace.yaml"):
-        if location.name == domain:
+        package = (location.module or "").split(".")[0]
+        if domain in (location.name, package):
             return domain_folder(location, root, domain)
     return registry_folder(None, root, domain)
 

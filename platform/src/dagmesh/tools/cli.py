@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -140,7 +141,9 @@ def run(
             )
         )
     for outcome in result.failed:
-        errors.print(f"[red]{outcome.key.to_user_string()}[/]: {outcome.error}", highlight=False)
+        errors.print(
+            f"[red]{outcome.key.to_user_string()}[/]: {escape(str(outcome.error))}", highlight=False
+        )
     if not result.success:
         errors.print(f"{len(result.failed)} product(s) not published; see above or the Dagster UI.")
         raise typer.Exit(1)
@@ -318,13 +321,15 @@ def check(
     console.print(table)
     for verdict in verdicts:
         for note in verdict.notes:
-            console.print(f"[cyan]note[/] {verdict.product.name}: {note}", highlight=False)
+            console.print(
+                f"[cyan]note[/] {verdict.product.name}: {escape(str(note))}", highlight=False
+            )
         for warning in verdict.warnings:
-            console.print(f"[yellow]warning[/] {warning}", highlight=False)
+            console.print(f"[yellow]warning[/] {escape(str(warning))}", highlight=False)
     failed = [v for v in verdicts if not v.ok]
     for verdict in failed:
         for error in verdict.errors:
-            errors.print(f"[red]error[/] {error}", highlight=False)
+            errors.print(f"[red]error[/] {escape(str(error))}", highlight=False)
     if failed:
         errors.print(f"{len(failed)} product(s) failed the contract check; see docs/contracts.md.")
         raise typer.Exit(1)
@@ -362,7 +367,7 @@ def publish(
     console.print(table)
     refused = [r for r in results if r.action == "refused"]
     for result in refused:
-        errors.print(f"[red]refused[/] {result.reason}", highlight=False)
+        errors.print(f"[red]refused[/] {escape(str(result.reason))}", highlight=False)
     if refused:
         errors.print("fix the change or bump the major version; `--force` records it anyway")
         raise typer.Exit(1)
@@ -423,10 +428,10 @@ def main() -> None:
     try:
         app()
     except DagmeshError as error:
-        errors.print(f"[red]error:[/] {error}", highlight=False)
+        errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
     except ValueError as error:  # settings from the environment
-        errors.print(f"[red]error:[/] {error}", highlight=False)
+        errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
 
 

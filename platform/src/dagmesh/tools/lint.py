@@ -7,9 +7,17 @@ from pathlib import Path
 import dagster as dg
 
 from dagmesh.binding.workspace import WorkspaceError, read_workspace
+from dagmesh.declare.interface import asset_specs
 from dagmesh.governance.enforce import location_severities, recorded_violations
 from dagmesh.governance.interfaces import published_interfaces
-from dagmesh.governance.policy import MeshView, Policy, PolicyViolationError, Violation, evaluate
+from dagmesh.governance.policy import (
+    MeshView,
+    Policy,
+    PolicyViolationError,
+    Severity,
+    Violation,
+    evaluate,
+)
 from dagmesh.governance.standard import STANDARD_POLICIES
 
 
@@ -37,20 +45,25 @@ def lint_workspace(workspace: Path) -> list[Violation]:
     mesh.interfaces = published_interfaces(inputs - set(mesh.products), workspace.parent)
     found: dict[tuple[str, str, str], Violation] = {}
     for name, defs in locations.items():
-        for spec in defs.resolve_all_asset_specs():
+        for spec in asset_specs(defs):
             for violation in recorded_violations(spec):
                 found.setdefault(
                     (violation.policy, violation.product, violation.message), violation
                 )
         severities = location_severities(defs)
+        # A location may have tightened a central policy, never loosened it: the stricter one counts.
         policies = [
-            Policy(p.name, p.description, severities.get(p.name, p.severity), p.check)
+            Policy(p.name, p.description, _stricter(p.severity, severities.get(p.name)), p.check)
             for p in STANDARD_POLICIES
         ]
         keys = [key for key, location in mesh.locations.items() if location == name]
         for violation in evaluate(policies, mesh, only=keys):
             found.setdefault((violation.policy, violation.product, violation.message), violation)
     return list(found.values())
+
+
+def _stricter(central: Severity, recorded: Severity | None) -> Severity:
+    return Severity.ERROR if Severity.ERROR in (central, recorded) else Severity.WARN
 
 
 def unknown_inputs(mesh: MeshView) -> list[tuple[dg.AssetKey, dg.AssetKey]]:
