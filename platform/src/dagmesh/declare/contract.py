@@ -22,7 +22,7 @@ import pandera.pandas as pa
 import pyarrow
 from pandera.api.function_dispatch import Dispatcher
 
-from dagmesh.declare.names import MASKS
+from dagmesh.declare.names import MASKS, Mask
 from dagmesh.declare.types import SUPPORTED, UnsupportedTypeError, arrow_type, duckdb_type
 
 REDACTED = "[redacted]"
@@ -66,7 +66,7 @@ class ContractColumn:
     description: str | None
     checks: tuple[ContractCheck, ...]
     pii: bool = False
-    mask: str | None = None  # how a PII column is published: "sha256" or "redacted"
+    mask: str | None = None  # how a PII column is published (`Mask`)
     arrow_type: pyarrow.DataType = field(default_factory=pyarrow.string)
     coerce: bool = False
     pandas_dtype: str = "object"  # what a consumer's frame holds: `str` columns are object columns
@@ -75,13 +75,13 @@ class ContractColumn:
     def published_unique(self) -> bool:
         """Whether uniqueness still holds once masked: a hash keeps distinct values distinct, a
         redaction makes them all equal."""
-        return self.unique and self.mask != "redacted"
+        return self.unique and self.mask != Mask.REDACTED
 
     def published_checks(self) -> list[str]:
         """The checks a consumer can rely on, on the values as published."""
-        if self.mask == "sha256":
+        if self.mask == Mask.SHA256:
             return [f"str_matches({SHA256_PATTERN!r})"]
-        if self.mask == "redacted":
+        if self.mask == Mask.REDACTED:
             return [f"isin([{REDACTED!r}])"]
         return [check.label for check in self.checks]
 
@@ -130,7 +130,7 @@ class Contract:
 
     @property
     def published_unique_together(self) -> tuple[str, ...]:
-        if any(self.column(name).mask == "redacted" for name in self.unique_together):
+        if any(self.column(name).mask == Mask.REDACTED for name in self.unique_together):
             return ()
         return self.unique_together
 
@@ -147,7 +147,7 @@ class Contract:
                 continue
             check = (
                 pa.Check.str_matches(SHA256_PATTERN)
-                if column.mask == "sha256"
+                if column.mask == Mask.SHA256
                 else pa.Check.isin([REDACTED])
             )
             columns[column.name] = columns[column.name].set_checks([check])

@@ -43,7 +43,7 @@ from pydantic import AfterValidator, BeforeValidator, field_validator, model_val
 from dagmesh.binding.asset import product_definitions
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
-from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN
+from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN, Mask
 from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
 from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
 from dagmesh.storage.frames import query
@@ -64,7 +64,7 @@ class ColumnSpec(dg.Model):
     nullable: bool = False
     unique: bool = False
     pii: bool = False
-    mask: Literal["sha256", "redacted"] | None = None
+    mask: Mask | None = None
     checks: dict[str, Any] = {}
 
     @field_validator("name")
@@ -244,7 +244,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
             annotations[column.name] = Series[column.dtype()]
             metadata = {"pii": True} if column.pii else {}
             if column.mask:
-                metadata["mask"] = column.mask
+                metadata["mask"] = str(column.mask)
             fields[column.name] = pa.Field(
                 nullable=column.nullable,
                 unique=column.unique,

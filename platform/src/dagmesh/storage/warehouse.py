@@ -31,6 +31,7 @@ from dagmesh.core.errors import (
     MissingUpstreamError,
 )
 from dagmesh.declare.contract import Contract
+from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
 from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table
 from dagmesh.storage.frame_types import typed_arrow
@@ -336,7 +337,7 @@ def _keys_over_partitions(
         return None
     keys = [c.name for c in contract.columns if c.unique]
     keys += [name for name in contract.unique_together if name not in keys]
-    if not keys or any(contract.column(name).mask == "redacted" for name in keys):
+    if not keys or any(contract.column(name).mask == Mask.REDACTED for name in keys):
         return None
     published = {
         row[0] for row in con.execute(f"DESCRIBE {qualified_name(target.table)}").fetchall()
@@ -344,7 +345,7 @@ def _keys_over_partitions(
     staged = ", ".join(
         (
             f"sha256({quote_identifier(n)})"
-            if contract.column(n).mask == "sha256"
+            if contract.column(n).mask == Mask.SHA256
             else quote_identifier(n)
         )
         + f" AS {quote_identifier(n)}"
@@ -410,9 +411,9 @@ def _published_projection(contract: Contract | None) -> str:
     parts = []
     for column in contract.columns:
         col = quote_identifier(column.name)
-        if column.mask == "sha256":
+        if column.mask == Mask.SHA256:
             parts.append(f"sha256({col}) AS {col}")
-        elif column.mask == "redacted":
+        elif column.mask == Mask.REDACTED:
             parts.append(f"CASE WHEN {col} IS NULL THEN NULL ELSE '[redacted]' END AS {col}")
         else:
             parts.append(col)
