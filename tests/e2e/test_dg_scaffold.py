@@ -57,3 +57,35 @@ def test_dg_scaffolds_a_product_that_validates_and_loads(project):
     assert broken.returncode != 0
     output = broken.stdout + broken.stderr
     assert "gift_cards/defs.yaml:" in output and "everyone" in output
+
+
+def test_dg_lists_every_domain_project_as_its_location_builds_it():
+    """`dg list defs` in each domain project shows what the location serves: each product of the
+    workspace in its own project, executable, with its blocking contract check."""
+    import json
+
+    from dagmesh.binding.catalog import mesh_products
+    from dagmesh.binding.workspace import load_workspace
+
+    expected: dict[str, set[str]] = {}
+    for located in mesh_products(load_workspace(ROOT / "workspace.yaml")):
+        expected.setdefault(located.interface.domain, set()).add(located.interface.name)
+    running = {
+        domain: subprocess.Popen(
+            [DG, "list", "defs", "--json"],
+            cwd=ROOT / "domains" / domain,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for domain in expected
+    }
+    assert set(expected) == {"sales", "marketing", "logistics", "governance"}
+    for domain, process in running.items():
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        listed = json.loads(out)
+        own = {a["asset_key"] for a in listed["assets"] if a["is_executable"]}
+        assert own == expected[domain], domain
+        checks = {c["key"] for c in listed["asset_checks"]}
+        assert {f"{key}:contract" for key in own} <= checks, domain
