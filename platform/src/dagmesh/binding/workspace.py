@@ -31,9 +31,17 @@ class CodeLocation:
     module: str | None = None
     file: Path | None = None
     attribute: str | None = None
+    # Where Dagster would import the module from (`working_directory:`), ahead of the installed packages.
+    working_directory: Path | None = None
+
+    def importable(self) -> None:
+        """Put the location's working directory first on the import path, as Dagster's loader does."""
+        if self.working_directory is not None and str(self.working_directory) not in sys.path:
+            sys.path.insert(0, str(self.working_directory))
 
     def load(self) -> dg.Definitions:
         """Import the location's module (or file) and return its `Definitions`."""
+        self.importable()
         with _loading(self):
             if self.module:
                 module = importlib.import_module(self.module)
@@ -111,6 +119,11 @@ def read_workspace(path: Path) -> list[CodeLocation]:
                 module=target.module_name or target.package_name,
                 file=Path(target.python_file) if target.python_file else None,
                 attribute=target.attribute,
+                working_directory=(
+                    (path.parent / target.working_directory).resolve()
+                    if target.working_directory
+                    else None
+                ),
             )
         )
     if not locations:

@@ -28,6 +28,7 @@ def _module_file(location: CodeLocation) -> Path | None:
     if location.file is not None:
         return location.file
     if location.module:
+        location.importable()
         try:
             spec = importlib.util.find_spec(location.module)
         except (ImportError, ValueError):
