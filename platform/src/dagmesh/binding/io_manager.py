@@ -1,7 +1,8 @@
 """The mesh IO manager: loads products as pandas through Arrow, and publishes plain frames atomically.
 
-Data products publish in their own step (see `dagmesh.binding.asset`), so `handle_output` only serves ordinary
-Dagster assets a domain may keep beside its products; they get the same atomic, by-name write.
+Data products publish in their own step (see `dagmesh.binding.asset`), so `handle_output` only serves plain
+Dagster assets wired to this IO manager; they get the same atomic, by-name write. (Inside a mesh location a
+plain asset is held to every product policy, so it stops the location unless it meets them.)
 """
 
 from __future__ import annotations
