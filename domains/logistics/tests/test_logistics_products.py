@@ -12,12 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from dagmesh import TpchSource
 from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
-from dagmesh.storage.sources.tpch import TPCH_TABLES
+from dagmesh.tools.testing import materialize, published
 
 PRODUCTS = {
     "suppliers",
@@ -40,27 +39,11 @@ class LogisticsRun:
     tpch: TpchSource
 
     def sql(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql).fetchall()
+        return published(self.warehouse, sql)
 
     def raw(self, sql: str) -> list[tuple]:
-        """`sql` over the TPC-H Parquet files themselves (each table a view named after it)."""
-        with duckdb.connect() as con:
-            for table in TPCH_TABLES:
-                path = str(self.tpch.path / f"{table}.parquet").replace("'", "''")
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
-            return con.execute(sql).fetchall()
-
-
-def _materialize(defs: dg.Definitions, instance, domain: str, keys) -> dg.ExecuteInProcessResult:
-    """Materialize `keys` of a location with their asset checks."""
-    return dg.materialize(
-        [*(defs.assets or []), *(defs.asset_checks or [])],
-        selection=[dg.AssetKey([domain, key]) for key in sorted(keys)],
-        resources=dict(defs.resources or {}),
-        instance=instance,
-        raise_on_error=False,
-    )
+        """`sql` over the TPC-H Parquet files the products read (each table a view named after it)."""
+        return self.tpch.query_files(sql)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +56,9 @@ def logistics(tmp_path_factory) -> Iterator[LogisticsRun]:
         from logistics.definitions import defs as location
         from sales.definitions import defs as sales_location
 
-        sales = _materialize(sales_location(), instance, "sales", FROM_SALES)
+        sales = materialize(sales_location(), [f"sales/{k}" for k in FROM_SALES], instance)
         defs = location()
-        result = _materialize(defs, instance, "logistics", PRODUCTS)
+        result = materialize(defs, [f"logistics/{k}" for k in PRODUCTS], instance)
         warehouse = MeshSettings.from_env().warehouse_path
         yield LogisticsRun(home, defs, sales, result, warehouse, defs.resources["tpch"])
 

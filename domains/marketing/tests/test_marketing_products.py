@@ -12,11 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
+from dagmesh import TpchSource
 from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
-from dagmesh.storage.sources.tpch import TPCH_TABLES
+from dagmesh.tools.testing import materialize, published
 
 PRODUCTS = {"customer_segments", "customer_order_distribution", "campaign_audience"}
 FROM_SALES = {"customers", "orders"}
@@ -28,30 +28,14 @@ class MarketingRun:
     sales: dg.ExecuteInProcessResult
     result: dg.ExecuteInProcessResult
     warehouse: Path
-    tpch: Path
+    tpch: TpchSource
 
     def sql(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql).fetchall()
+        return published(self.warehouse, sql)
 
     def raw(self, sql: str) -> list[tuple]:
-        """`sql` over the TPC-H Parquet files sales read (each table a view named after it)."""
-        with duckdb.connect() as con:
-            for table in TPCH_TABLES:
-                path = str(self.tpch / f"{table}.parquet").replace("'", "''")
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
-            return con.execute(sql).fetchall()
-
-
-def _materialize(defs: dg.Definitions, instance, domain: str, keys) -> dg.ExecuteInProcessResult:
-    """Materialize `keys` of a location with their asset checks."""
-    return dg.materialize(
-        [*(defs.assets or []), *(defs.asset_checks or [])],
-        selection=[dg.AssetKey([domain, key]) for key in sorted(keys)],
-        resources=dict(defs.resources or {}),
-        instance=instance,
-        raise_on_error=False,
-    )
+        """`sql` over the TPC-H Parquet files the products read (each table a view named after it)."""
+        return self.tpch.query_files(sql)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +49,11 @@ def marketing(tmp_path_factory) -> Iterator[MarketingRun]:
         from sales.definitions import defs as sales_location
 
         sales_defs = sales_location()
-        sales = _materialize(sales_defs, instance, "sales", FROM_SALES)
+        sales = materialize(sales_defs, [f"sales/{k}" for k in FROM_SALES], instance)
         defs = location()
-        result = _materialize(defs, instance, "marketing", PRODUCTS)
+        result = materialize(defs, [f"marketing/{k}" for k in PRODUCTS], instance)
         warehouse = MeshSettings.from_env().warehouse_path
-        yield MarketingRun(defs, sales, result, warehouse, sales_defs.resources["tpch"].path)
+        yield MarketingRun(defs, sales, result, warehouse, sales_defs.resources["tpch"])
 
 
 def test_the_location_loads_every_product_and_reads_no_source_system(marketing):

@@ -12,12 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from dagmesh import TpchSource
 from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
-from dagmesh.storage.sources.tpch import TPCH_TABLES
+from dagmesh.tools.testing import materialize, published
 from sales.standards import MONTHS
 
 PRODUCTS = {
@@ -40,28 +39,11 @@ class SalesRun:
     tpch: TpchSource
 
     def sql(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql).fetchall()
+        return published(self.warehouse, sql)
 
     def raw(self, sql: str) -> list[tuple]:
-        """`sql` over the TPC-H Parquet files themselves (each table a view named after it)."""
-        with duckdb.connect() as con:
-            for table in TPCH_TABLES:
-                path = str(self.tpch.path / f"{table}.parquet").replace("'", "''")
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
-            return con.execute(sql).fetchall()
-
-
-def _materialize(defs: dg.Definitions, instance, keys, tags=None) -> dg.ExecuteInProcessResult:
-    """Materialize `keys` of the location with their asset checks (GX suites are separate checks)."""
-    return dg.materialize(
-        [*(defs.assets or []), *(defs.asset_checks or [])],
-        selection=[dg.AssetKey(["sales", key]) for key in sorted(keys)],
-        resources=dict(defs.resources or {}),
-        instance=instance,
-        tags=tags,
-        raise_on_error=False,
-    )
+        """`sql` over the TPC-H Parquet files the products read (each table a view named after it)."""
+        return self.tpch.query_files(sql)
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +58,11 @@ def sales(tmp_path_factory) -> Iterator[SalesRun]:
         defs = location()  # the settings are read when the location is built, not on import
         months = MONTHS.get_partition_keys()
         results = [
-            _materialize(defs, instance, PRODUCTS - {"monthly_revenue"}),
-            _materialize(
+            materialize(defs, [f"sales/{k}" for k in PRODUCTS - {"monthly_revenue"}], instance),
+            materialize(
                 defs,
+                ["sales/monthly_revenue"],
                 instance,
-                ["monthly_revenue"],
                 tags={
                     "dagster/asset_partition_range_start": months[0],
                     "dagster/asset_partition_range_end": months[-1],

@@ -19,11 +19,14 @@ from pandera.typing import Series
 from dagmesh import SLO, ProductInterface, data_product, load_domain, mesh_location
 from dagmesh.binding.asset import product_definitions
 from dagmesh.core.errors import ProductDefinitionError
-from dagmesh.declare.interface import EXTERNAL_METADATA, INTERFACE_METADATA
+from dagmesh.declare.interface import INTERFACE_METADATA
 from dagmesh.governance import PolicyViolationError, Severity
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.tools.lint import _stricter
 from tests.helpers.component_projects import _project
+
+# What older platform versions marked other domains' products with; a hostile asset may still claim it.
+EXTERNAL_METADATA = "dagmesh/external"
 
 
 class Emails(pa.DataFrameModel):

@@ -22,8 +22,6 @@ TABLE_NAME_METADATA = "dagster/table_name"
 # Set on the `AssetIn` of every product input: who is reading, for the IO manager's access check.
 CONSUMER_METADATA = "dagmesh/consumer"
 CONSUMER_OWNERS_METADATA = "dagmesh/consumer_owners"
-# An `AssetSpec` standing for another domain's product, so Dagster draws lineage and loads it by key.
-EXTERNAL_METADATA = "dagmesh/external"
 
 
 def metadata_value(metadata: Mapping[str, object] | None, name: str, default: object = None):

@@ -28,7 +28,7 @@ from dagmesh.binding.card import product_card
 from dagmesh.binding.io_manager import MeshIOManager
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.core.paths import PACKAGE_FILE, find_project_root
-from dagmesh.declare.interface import EXTERNAL_METADATA, map_asset_specs
+from dagmesh.declare.interface import map_asset_specs
 from dagmesh.declare.names import NAME_PATTERN, RESERVED_SCHEMAS
 from dagmesh.declare.product import DataProduct
 from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_for
@@ -189,8 +189,9 @@ def mesh_location(
     settings = settings or MeshSettings.from_env()
     warehouse = MeshWarehouse(database=str(settings.warehouse_path))
     platform = dg.Definitions(
-        # Another domain's product is an external asset here: Dagster draws the lineage and loads it.
-        assets=[dg.AssetSpec(key=key, metadata={EXTERNAL_METADATA: True}) for key in external],
+        # Another domain's product is an external asset here: Dagster draws the lineage and loads it; it
+        # is not materialized here, so it is never governed as this location's own (`asset_specs`).
+        assets=[dg.AssetSpec(key=key) for key in external],
         schedules=_schedules(domain, products.values()),
         sensors=sensors,
         resources={

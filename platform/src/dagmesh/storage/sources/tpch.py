@@ -88,3 +88,15 @@ class TpchSource(dg.ConfigurableResource):
                 for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
             ]
         return query(f"SELECT {', '.join(select)} FROM read_parquet(?)", [file])
+
+    def query_files(self, sql: str) -> list[tuple]:
+        """`sql` over the generated Parquet files themselves, each table a view named after it: the
+        source as it is, for checking what products made of it."""
+        directory = generate_tpch(self.path, self.scale)
+        with duckdb.connect() as con:
+            for table in TPCH_TABLES:  # a view's definition takes no parameters: the path is quoted
+                path = str(directory / f"{table}.parquet").replace("'", "''")
+                con.execute(
+                    f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet('{path}')"
+                )
+            return con.execute(sql).fetchall()
