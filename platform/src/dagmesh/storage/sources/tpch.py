@@ -94,9 +94,6 @@ class TpchSource(dg.ConfigurableResource):
         source as it is, for checking what products made of it."""
         directory = generate_tpch(self.path, self.scale)
         with duckdb.connect() as con:
-            for table in TPCH_TABLES:  # a view's definition takes no parameters: the path is quoted
-                path = str(directory / f"{table}.parquet").replace("'", "''")
-                con.execute(
-                    f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet('{path}')"
-                )
+            for table in TPCH_TABLES:  # relations, so no path is ever spliced into SQL text
+                con.read_parquet(str(directory / f"{table}.parquet")).create_view(table)
             return con.execute(sql).fetchall()
