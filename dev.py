@@ -40,7 +40,7 @@ def _dg_projects() -> list[Path]:
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256(UV_VERSION.encode())
+    digest = hashlib.sha256(f"{UV_VERSION} compiled".encode())
     for path in [ROOT / "requirements.lock", *(p / "pyproject.toml" for p in _editable_packages())]:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
@@ -71,7 +71,10 @@ def setup() -> None:
         f"uv=={UV_VERSION}",
     )
     uv = [BIN / "uv", "pip", "install", "--quiet", "--python", PYTHON]
-    _run(*uv, "--require-hashes", "-r", ROOT / "requirements.lock")
+    # Compiled at install: every `dagmesh` command, run step and test subprocess would otherwise compile
+    # Dagster and Great Expectations anew when bytecode writing is off (measured: 34 s -> 20 s for
+    # `dagmesh run` of the sample mesh).
+    _run(*uv, "--compile-bytecode", "--require-hashes", "-r", ROOT / "requirements.lock")
     editables = [arg for package in _editable_packages() for arg in ("-e", package)]
     _run(*uv, "--no-deps", *editables)
     STAMP.write_text(fingerprint)

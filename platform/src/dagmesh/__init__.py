@@ -11,7 +11,14 @@ from dagmesh.core.errors import (
 from dagmesh.declare.access import Access
 from dagmesh.declare.contract import Contract, read_contract
 from dagmesh.declare.interface import ColumnInterface, ProductInterface
-from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
+from dagmesh.declare.product import (
+    SLO,
+    DataProduct,
+    ProductKind,
+    ProductRef,
+    Relation,
+    data_product,
+)
 from dagmesh.declare.volume import Volume
 from dagmesh.location.components import DataProductComponent
 from dagmesh.location.domain import domain_definitions, mesh_location, products_in
@@ -40,7 +47,9 @@ __all__ = [
     "MissingUpstreamError",
     "ProductDefinitionError",
     "ProductInterface",
+    "ProductKind",
     "ProductRef",
+    "Relation",
     "TpchSource",
     "Volume",
     "WarehouseLockedError",

@@ -9,13 +9,15 @@ mesh IO manager, through Arrow.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from dagmesh.binding.card import product_card
 from dagmesh.binding.expectations import expectations_check
+from dagmesh.binding.reads import input_relations
 from dagmesh.core.errors import (
     ContractShapeError,
     ContractViolation,
@@ -28,14 +30,15 @@ from dagmesh.declare.interface import (
     ColumnInterface,
     ProductInterface,
 )
-from dagmesh.declare.product import CONTEXT_PARAM, DataProduct
+from dagmesh.declare.product import CONTEXT_PARAM, DataProduct, ProductKind
 from dagmesh.storage.audit import AuditResult
+from dagmesh.storage.engine import engine_session
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
 CONTRACT_CHECK = "contract"
 WAREHOUSE_KEY = "warehouse"
 WAREHOUSE_POOL = "dagmesh_warehouse"
-KINDS = {"duckdb", "pandas", "pandera"}
+KINDS = frozenset({"duckdb", "pandera"})
 # The declaration an asset was built from rides on its compute function: a location returns what it
 # declared, and the registry reads contracts from the loaded assets (no registry filled on import).
 PRODUCT_ATTRIBUTE = "__dagmesh_product__"
@@ -141,6 +144,72 @@ def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | No
     return PartitionWindow(start=window.start, end=window.end, label=label)
 
 
+def _computed(product: DataProduct, key: dg.AssetKey, kwargs: dict[str, Any]) -> Any:
+    """The product function's result. Bad source files and bugs surface with the product and its
+    owners, and the promise that matters: nothing was published."""
+    try:
+        return product.fn(**kwargs)
+    except DagmeshError:
+        raise
+    except Exception as error:
+        raise ProductFailedError(
+            f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed while computing: "
+            f"{type(error).__name__}: {error}. Nothing was published; consumers keep the last good "
+            "version. Fix the source data or the product's code and materialize it again."
+        ) from error
+
+
+def _publish_in_warehouse(
+    context: dg.AssetExecutionContext,
+    product: DataProduct,
+    domain: str,
+    target: PublishTarget,
+    warehouse: MeshWarehouse,
+    kwargs: dict[str, Any],
+) -> Any:
+    """An in-warehouse product: inputs bound as relations on the warehouse connection, the result
+    built lazily, then staged, audited and published on that same connection."""
+    key = product.key(domain)
+    window = _partition_window(context)
+    upstreams = {param: ref.resolve(domain) for param, ref in product.inputs.items()}
+    with warehouse.get_connection() as con, engine_session(con):
+        kwargs.update(
+            input_relations(
+                con,
+                key,
+                product.owners,
+                upstreams,
+                _partition_columns(context, upstreams.values()) if window else {},
+                window,
+            )
+        )
+        relation = _computed(product, key, kwargs)
+        try:
+            return warehouse.publish_relation(target, con, relation, window)
+        except duckdb.Error as error:
+            # The relation runs here, lazily: a failing query is the product's failure.
+            raise ProductFailedError(
+                f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed while computing "
+                f"in the warehouse: {type(error).__name__}: {error}. Nothing was published; consumers "
+                "keep the last good version. Fix the product's query and materialize it again."
+            ) from error
+
+
+def _partition_columns(
+    context: dg.AssetExecutionContext, upstreams: Iterable[dg.AssetKey]
+) -> dict[dg.AssetKey, str]:
+    """The partition column of each partitioned upstream, from its interface record."""
+    graph = context.job_def.asset_layer
+    columns = {}
+    for upstream in upstreams:
+        if not graph.has(upstream):
+            continue
+        interface = ProductInterface.from_metadata(upstream, graph.get(upstream).metadata)
+        if interface is not None and interface.partition_column:
+            columns[upstream] = interface.partition_column
+    return columns
+
+
 def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinition:
     """The Dagster asset for `product` in `domain`, with its contract check, card, schema and SLO.
 
@@ -154,32 +223,39 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
         CONSUMER_METADATA: key.to_user_string(),
         CONSUMER_OWNERS_METADATA: list(product.owners),
     }
-    ins = {
-        param: dg.AssetIn(key=ref.resolve(domain), metadata=consumer)
-        for param, ref in product.inputs.items()
-    }
+    # A pandas product's inputs are loaded by the IO manager; an in-warehouse product binds its own
+    # (as relations, in its step), so for Dagster they are dependencies only.
+    ins = (
+        {}
+        if product.kind is ProductKind.RELATION
+        else {
+            param: dg.AssetIn(key=ref.resolve(domain), metadata=consumer)
+            for param, ref in product.inputs.items()
+        }
+    )
+    deps = (
+        [ref.resolve(domain) for ref in product.inputs.values()]
+        if product.kind is ProductKind.RELATION
+        else None
+    )
+
+    relational = product.kind is ProductKind.RELATION
 
     def compute(context: dg.AssetExecutionContext, **loaded: Any) -> Iterator[Any]:
-        kwargs: dict[str, Any] = {param: loaded[param] for param in product.inputs}
+        kwargs: dict[str, Any] = {
+            param: loaded[param] for param in product.inputs if not relational
+        }
         for name in product.resource_params:
             kwargs[name] = getattr(context.resources, name)
         if product.wants_context:
             kwargs[CONTEXT_PARAM] = context
-        try:
-            frame = product.fn(**kwargs)
-        except DagmeshError:
-            raise
-        except Exception as error:
-            # Bad source files and bugs surface with the product and its owners, and the promise
-            # that matters: nothing was published.
-            raise ProductFailedError(
-                f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed while computing: "
-                f"{type(error).__name__}: {error}. Nothing was published; consumers keep the last good "
-                "version. Fix the source data or the product's code and materialize it again."
-            ) from error
         warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
         try:
-            result = warehouse.publish(target, frame, _partition_window(context))
+            if relational:
+                result = _publish_in_warehouse(context, product, domain, target, warehouse, kwargs)
+            else:
+                frame = _computed(product, key, kwargs)
+                result = warehouse.publish(target, frame, _partition_window(context))
         except (ContractViolation, ContractShapeError) as error:
             yield dg.AssetCheckResult(
                 check_name=CONTRACT_CHECK,
@@ -212,6 +288,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
     return dg.asset(
         key=key,
         ins=ins,
+        deps=deps,
         description=product_card(interface),
         metadata=interface.to_metadata(product.contract.table_schema()),
         tags={
@@ -220,7 +297,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
             "dagmesh/domain": domain,
         },
         owners=list(product.owners),
-        kinds=KINDS,
+        kinds=KINDS | {"sql" if product.kind is ProductKind.RELATION else "pandas"},
         group_name=domain,
         code_version=product.version,
         freshness_policy=product.slo.freshness_policy(),

@@ -7,12 +7,10 @@ plain asset is held to every product policy, so it stops the location unless it 
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 import pandas as pd
 
-from dagmesh.declare.access import AccessDeniedError, access_message, may_read
+from dagmesh.binding.reads import refuse_unreadable
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
@@ -63,23 +61,12 @@ class MeshIOManager(dg.ConfigurableIOManager):
         consumer = metadata_value(metadata, CONSUMER_METADATA)
         if not consumer:
             return
-        publication = self.warehouse.latest_publication(table_for_key(upstream.path))
-        if publication is None:
-            return  # not published yet: the read itself reports the missing upstream
-        access = str(publication.get("access") or "public")
-        allowed = json.loads(str(publication.get("allowed_consumers") or "[]"))
-        consumer_key = dg.AssetKey.from_user_string(str(consumer))
-        if not may_read(consumer_key, upstream, access, allowed):
-            raise AccessDeniedError(
-                access_message(
-                    consumer_key,
-                    list(metadata_value(metadata, CONSUMER_OWNERS_METADATA) or []),
-                    upstream,
-                    json.loads(str(publication.get("owners") or "[]")),
-                    access,
-                )
-                + ". Read refused at run time; nothing was loaded."
-            )
+        refuse_unreadable(
+            dg.AssetKey.from_user_string(str(consumer)),
+            list(metadata_value(metadata, CONSUMER_OWNERS_METADATA) or []),
+            upstream,
+            self.warehouse.latest_publication(table_for_key(upstream.path)),
+        )
 
 
 def _consumer_name(context: dg.InputContext) -> str:

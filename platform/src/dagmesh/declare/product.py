@@ -7,12 +7,16 @@ message that says which product and what to change, instead of failing at 3 a.m.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Literal
 
 import dagster as dg
+import duckdb
+import pandas as pd
 
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
@@ -22,6 +26,50 @@ from dagmesh.declare.volume import Volume
 
 AccessLevel = Literal["public", "internal", "private"]
 CONTEXT_PARAM = "context"
+# An in-warehouse product returns a DuckDB relation, and receives its inputs as relations.
+Relation = duckdb.DuckDBPyRelation
+# as written, when an annotation cannot be resolved where the product is declared
+_RELATION_NAMES = frozenset(
+    ("Relation", "dagmesh.Relation", "DuckDBPyRelation", "duckdb.DuckDBPyRelation")
+)
+
+
+class ProductKind(StrEnum):
+    """Where a product's rows are computed, as its return annotation says."""
+
+    PANDAS = "pandas"  # a pandas DataFrame, inputs as DataFrames
+    RELATION = "relation"  # a DuckDB relation inside the warehouse: no row crosses into Python
+
+
+def _is_relation(annotation: Any) -> bool:
+    return annotation is Relation or annotation in _RELATION_NAMES
+
+
+def _kind(product: str, fn: Callable[..., Any], inputs: Mapping[str, ProductRef]) -> ProductKind:
+    """`-> Relation` makes an in-warehouse product. Its inputs arrive as relations, a pandas
+    product's as DataFrames: an input annotated as the other kind is a mistake caught here."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # an annotation naming something not importable here: read it as written
+        hints = dict(getattr(fn, "__annotations__", {}))
+    kind = ProductKind.RELATION if _is_relation(hints.get("return")) else ProductKind.PANDAS
+    for param in inputs:
+        annotation = hints.get(param)
+        if annotation is None:
+            continue
+        if kind is ProductKind.PANDAS and _is_relation(annotation):
+            raise _problem(
+                product,
+                f"input {param!r} is annotated as a Relation, but the product returns a DataFrame; "
+                "annotate the return `-> Relation` to compute it in the warehouse",
+            )
+        if kind is ProductKind.RELATION and annotation is pd.DataFrame:
+            raise _problem(
+                product,
+                f"input {param!r} is annotated as a DataFrame, but the product returns a Relation "
+                "and receives its inputs as relations; annotate it `Relation`",
+            )
+    return kind
 
 
 @dataclass(frozen=True)
@@ -112,6 +160,7 @@ class DataProduct:
     allowed_consumers: tuple[str, ...] = ()
     resource_params: tuple[str, ...] = field(default=())
     wants_context: bool = False
+    kind: ProductKind = ProductKind.PANDAS
     # After a major bump, the previous major stays published (and its consumers are warned) until then.
     deprecation_date: date | None = None
     # great-expectations Expectation objects (or a function returning them), run as a check
@@ -174,9 +223,11 @@ def data_product(
     expectations: Iterable[Any] | Callable[[], Iterable[Any]] = (),
     volume: Volume | None = None,
 ) -> Callable[[Callable[..., Any]], DataProduct]:
-    """Declare a data product: a function returning a pandas DataFrame that honours `contract`.
+    """Declare a data product: a function returning a pandas DataFrame that honours `contract`, or,
+    annotated `-> Relation`, a DuckDB relation computed inside the warehouse.
 
-    Function parameters named like `inputs` receive those products as DataFrames; `context` receives
+    Function parameters named like `inputs` receive those products as DataFrames (as relations over the
+    published tables for an in-warehouse product); `context` receives
     Dagster's execution context; any other parameter receives the domain resource of that name.
     Inputs may pin the producer's contract major (`"sales/orders@1"`). After a major version bump,
     `deprecation_date` is the day until which the previous major stays published for its consumers.
@@ -229,6 +280,7 @@ def data_product(
         params = list(inspect.signature(fn).parameters)
         bound_inputs = _normalize_inputs(product, inputs, params)
         resource_params = tuple(p for p in params if p not in bound_inputs and p != CONTEXT_PARAM)
+        kind = _kind(product, fn, bound_inputs)
         return DataProduct(
             name=product,
             fn=fn,
@@ -246,6 +298,7 @@ def data_product(
             allowed_consumers=tuple(allowed_consumers),
             resource_params=resource_params,
             wants_context=CONTEXT_PARAM in params,
+            kind=kind,
             deprecation_date=deprecation_date,
             # a function is called when the check runs: Great Expectations is slow to import
             expectations=expectations if callable(expectations) else tuple(expectations),

@@ -35,7 +35,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import dagster as dg
-import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
@@ -44,9 +43,9 @@ from dagmesh.binding.asset import product_definitions
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN, Mask
-from dagmesh.declare.product import SLO, DataProduct, ProductRef, data_product
+from dagmesh.declare.product import SLO, DataProduct, ProductRef, Relation, data_product
 from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
-from dagmesh.storage.frames import query
+from dagmesh.storage.engine import relation_query
 
 BOUND_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range")
 CHECKS = (
@@ -201,7 +200,8 @@ class DataProductScaffolder(dg.Scaffolder):
 @dg.scaffold_with(DataProductScaffolder)
 class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
     """A data product declared in YAML: contract columns, owners, access, version, SLO, inputs, and
-    either `sql` over the inputs (each input is a table named after the product) or `python: module:fn`."""
+    either `sql` over the inputs (each input is a table named after the product) and `sources`, run inside
+    the warehouse, or `python: module:fn`."""
 
     name: ProductName
     description: str
@@ -216,6 +216,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
     automation: Literal["eager"] | None = None
     allowed_consumers: list[str] = []
     sql: str | None = None
+    sources: dict[str, str] = {}
     python: str | None = None
 
     @model_validator(mode="after")
@@ -226,6 +227,18 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
             )
         if self.python is not None and not re.match(r"^[\w.]+:\w+$", self.python):
             raise ValueError("python must be 'package.module:function'")
+        if self.sources and self.sql is None:
+            raise ValueError("`sources` are tables for `sql`; a Python product takes its resources")
+        inputs = {ProductRef.parse(ref).name for ref in self.inputs}
+        for view, source in self.sources.items():
+            if not re.match(r"^[a-z_][a-z0-9_]*$", view) or view in inputs:
+                raise ValueError(
+                    f"source {view!r}: name it in lower_snake_case, apart from the inputs"
+                )
+            if not re.match(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$", source):
+                raise ValueError(
+                    f"source {view!r}: {source!r} must be 'resource.table', e.g. 'tpch.lineitem'"
+                )
         if self.schedule and self.automation:
             raise ValueError("choose a cron `schedule` or an `automation`, not both")
         names = [c.name for c in self.columns]
@@ -260,22 +273,34 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         return type(class_name, (pa.DataFrameModel,), namespace)
 
     def _function(self):
+        """The product function: SQL runs in the warehouse over its inputs (relations) and its
+        `sources` (`resource.table`: a relation the domain's resource hands out); `python` calls the
+        named function, a pandas or an in-warehouse product as its return annotation says."""
         params = [ProductRef.parse(ref).name for ref in self.inputs]
         if self.python is not None:
             module, _, attribute = self.python.partition(":")
             target = getattr(importlib.import_module(module), attribute)
+            returns = inspect.signature(target).return_annotation
 
-            def run(**frames: pd.DataFrame) -> pd.DataFrame:
+            def run(**frames: Any) -> Any:
                 return target(**frames)
         else:
-            sql = self.sql
+            sql, sources, returns = self.sql, dict(self.sources), Relation
+            resources = sorted({source.split(".")[0] for source in sources.values()})
+            params += [r for r in resources if r not in params]
 
-            def run(**frames: pd.DataFrame) -> pd.DataFrame:
-                return query(sql, **frames)
+            def run(**given: Any) -> Any:
+                tables = {p: given[p] for p in given if p not in resources}
+                for view, source in sources.items():
+                    resource, _, table = source.partition(".")
+                    tables[view] = given[resource].relation(table)
+                return relation_query(sql, None, tables)
 
         run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params]
+            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params],
+            return_annotation=returns,
         )
+        run.__annotations__ = {"return": returns}
         run.__name__ = self.name
         return run
 

@@ -187,7 +187,7 @@ def mesh_location(
             )
         )
     settings = settings or MeshSettings.from_env()
-    warehouse = MeshWarehouse(database=str(settings.warehouse_path))
+    warehouse = MeshWarehouse.from_settings(settings)
     platform = dg.Definitions(
         # Another domain's product is an external asset here: Dagster draws the lineage and loads it; it
         # is not materialized here, so it is never governed as this location's own (`asset_specs`).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -237,7 +237,7 @@ def _passing_predicate(
     raise _NoSqlForm
 
 
-def _can_hold_nan(column: ContractColumn) -> bool:
+def nan_is_a_value(column: ContractColumn) -> bool:
     """Float columns whose NaN is a value, not a null: pandas' masked Float64 and Arrow floats. A numpy
     float64 NaN is pandas' null and arrives in DuckDB as NULL."""
     return pa.types.is_floating(column.arrow_type) and column.pandera_dtype not in (
@@ -254,7 +254,7 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
     if not column.nullable:
         # Deliberately stricter than pandera, which lets a masked Float64's NaN (0/0) through a
         # non-nullable column: a NaN there is a missing number all the same (docs/contracts.md).
-        missing = f"{col} IS NULL OR isnan({col})" if _can_hold_nan(column) else f"{col} IS NULL"
+        missing = f"{col} IS NULL OR isnan({col})" if nan_is_a_value(column) else f"{col} IS NULL"
         compiled.append(CompiledCheck(column.name, "not_nullable", missing))
     for check in column.checks:
         try:
@@ -265,7 +265,7 @@ def compile_column(column: ContractColumn) -> tuple[list[CompiledCheck], list[Co
         failing = f"NOT ({sql})"
         # pandas: NaN compared with anything is False, DuckDB orders NaN above every number;
         # NaN != x is True in both.
-        if _can_hold_nan(column) and check.name in {*_COMPARISONS, "in_range"} - {"not_equal_to"}:
+        if nan_is_a_value(column) and check.name in {*_COMPARISONS, "in_range"} - {"not_equal_to"}:
             failing = f"isnan({col}) OR {failing}"
         compiled.append(
             CompiledCheck(
@@ -389,19 +389,23 @@ def _run_pandera(
     return CheckOutcome(column, label, 0, "pandera")
 
 
+FrameSource = pd.DataFrame | Callable[[Sequence[str]], pd.DataFrame]
+
+
 def audit_staged_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
     contract: Contract,
-    frame: pd.DataFrame,
+    frame: FrameSource,
     *,
     unique_over: str | None = None,
 ) -> AuditResult:
     """Audit `table` (the staged rows, typed to the contract) against every check of `contract`.
 
-    `frame` holds the same rows as pandas, for the checks only pandera decides. `unique_over` is the
-    relation uniqueness is judged on when it is more than the staged rows: a partition's rows plus the
-    other partitions already published.
+    `frame` holds the same rows as pandas, for the checks only pandera decides, or reads them (the
+    named columns) when one is needed: an in-warehouse product's rows are fetched only then. `unique_over`
+    is the relation uniqueness is judged on when it is more than the staged rows: a partition's rows plus
+    the other partitions already published.
     """
     compiled: list[CompiledCheck] = []
     leftovers: list[ContractCheck] = []
@@ -445,6 +449,11 @@ def audit_staged_table(
         samples = _duplicate_samples(con, keyed, key.columns) if failures else []
         column = key.columns[0] if len(key.columns) == 1 else None
         outcomes.append(CheckOutcome(column, key.label, int(failures), "duckdb", samples))
-    outcomes += [_pandera_outcome(frame, check) for check in leftovers]
-    outcomes += [_pandera_outcome(frame, check) for check in contract.frame_checks]
+    pandera_checks = [*leftovers, *contract.frame_checks]
+    if pandera_checks:
+        if callable(frame):
+            wanted = {c.column for c in pandera_checks}
+            names = contract.column_names if None in wanted else sorted(wanted)
+            frame = frame(names)
+        outcomes += [_pandera_outcome(frame, check) for check in pandera_checks]
     return AuditResult(rows=int(rows), outcomes=outcomes)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import pandas as pd
 import pyarrow as pa
+
+from dagmesh.storage.engine import Relation, relation_query
 
 
 def restore_types(table: pa.Table, schema: pa.Schema, dtypes: dict[str, str]) -> pd.DataFrame:
@@ -63,8 +67,11 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
 
 
-def query(sql: str, params: list[object] | None = None, **frames: pd.DataFrame) -> pd.DataFrame:
+def query(sql: str, params: list[object] | None = None, **frames: Any) -> Any:
     """Run `sql` with each keyword frame visible as a table of that name; return pandas via Arrow.
+
+    Given relations instead of frames (an in-warehouse product's inputs), the query runs where they
+    live and returns a lazy relation: nothing is read into Python (see `dagmesh.storage.engine`).
 
     Types stay exact both ways. DuckDB scans a frame's `pd.ArrowDtype` columns as their own types
     (decimal128(15, 2) as DECIMAL(15,2), date32 as DATE). On the way back a DECIMAL or DATE result stays
@@ -72,10 +79,24 @@ def query(sql: str, params: list[object] | None = None, **frames: pd.DataFrame) 
     Arrow-to-pandas would make decimals Python objects (pandas has no decimal dtype) and dates
     timestamps, which fail the contract's dtype check. Every other type converts as every read does.
     """
+    relations = [name for name, value in frames.items() if isinstance(value, Relation)]
+    if relations:
+        if len(relations) != len(frames):
+            mixed = sorted(set(frames) - set(relations))
+            raise TypeError(
+                f"query() got relations ({', '.join(relations)}) and frames ({', '.join(mixed)}); "
+                "an in-warehouse product receives every input as a relation"
+            )
+        return relation_query(sql, params, frames)
     with duckdb.connect() as con:
         for name, frame in frames.items():
             con.register(name, frame)
         arrow = con.execute(sql, params or []).to_arrow_table()
+    return exact_pandas(arrow)
+
+
+def exact_pandas(arrow: pa.Table) -> pd.DataFrame:
+    """A DuckDB result as pandas with DECIMAL and DATE kept as `pd.ArrowDtype` (see `query`)."""
     return arrow.to_pandas(
         types_mapper=_arrow_backed, date_as_object=False, coerce_temporal_nanoseconds=True
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,12 @@ from dagmesh.core.paths import find_project_root
 HOME_ENV = "DAGMESH_HOME"
 WAREHOUSE_ENV = "DAGMESH_WAREHOUSE"
 TPCH_SCALE_ENV = "DAGMESH_TPCH_SCALE"
+MEMORY_LIMIT_ENV = "DAGMESH_MEMORY_LIMIT"
 DEFAULT_TPCH_SCALE = 0.01
+# DuckDB's own default is 80% of the machine: with Dagster and pandas beside it, that is more than a
+# step can have. Past the limit DuckDB spills to disk instead of growing (docs/performance.md).
+DEFAULT_MEMORY_LIMIT = "2GB"
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,12 @@ class MeshSettings:
     home: Path
     warehouse_path: Path
     tpch_scale: float
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+
+    @property
+    def spill_dir(self) -> Path:
+        """Where DuckDB writes what does not fit in `memory_limit`."""
+        return self.home / "spill"
 
     @property
     def sources_dir(self) -> Path:
@@ -51,4 +63,14 @@ class MeshSettings:
             ) from None
         if scale <= 0:
             raise ValueError(f"{TPCH_SCALE_ENV} must be positive, got {scale}")
-        return cls(home=home, warehouse_path=warehouse, tpch_scale=scale)
+        memory = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+        if not _MEMORY.match(memory):
+            raise ValueError(
+                f"{MEMORY_LIMIT_ENV}={memory!r} is not an amount of memory; use e.g. 2GB or 512MB"
+            )
+        return cls(
+            home=home,
+            warehouse_path=warehouse,
+            tpch_scale=scale,
+            memory_limit=memory.strip().replace(" ", ""),
+        )

@@ -13,8 +13,8 @@ import datetime as dt
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +33,12 @@ from dagmesh.core.errors import (
 from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
-from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table
+from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table, nan_is_a_value
+from dagmesh.storage.engine import Relation
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
 from dagmesh.storage.reads import read_whole_table
+from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.sql import qualified_name, quote_identifier
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
@@ -118,6 +120,29 @@ class MeshWarehouse(DuckDBResource):
         default=300.0,
         description="How long to keep retrying when another process holds the DuckDB file.",
     )
+    memory_limit: str | None = Field(
+        default=None, description="DuckDB's memory_limit (e.g. 2GB); past it, DuckDB spills."
+    )
+    spill_directory: str | None = Field(
+        default=None, description="Where DuckDB spills what does not fit in memory_limit."
+    )
+
+    @classmethod
+    def from_settings(cls, settings: MeshSettings) -> MeshWarehouse:
+        return cls(
+            database=str(settings.warehouse_path),
+            memory_limit=settings.memory_limit,
+            spill_directory=str(settings.spill_dir),
+        )
+
+    def _config(self) -> dict[str, object]:
+        config: dict[str, object] = dict(self.connection_config)
+        if self.memory_limit:
+            config.setdefault("memory_limit", self.memory_limit)
+        if self.spill_directory:
+            Path(self.spill_directory).mkdir(parents=True, exist_ok=True)
+            config.setdefault("temp_directory", self.spill_directory)
+        return config
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -128,7 +153,7 @@ class MeshWarehouse(DuckDBResource):
         delay = 0.05
         while True:
             try:
-                con = duckdb.connect(self.database, config=dict(self.connection_config))
+                con = duckdb.connect(self.database, config=self._config())
                 break
             except (duckdb.IOException, RuntimeError) as error:
                 if not _is_lock_error(error) or time.monotonic() > deadline:
@@ -190,7 +215,7 @@ class MeshWarehouse(DuckDBResource):
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
         with self.get_connection() as con:
-            return _latest_publication(con, table)
+            return latest_publication_in(con, table)
 
     def table_exists(self, table: tuple[str, str]) -> bool:
         with self.get_connection() as con:
@@ -214,7 +239,7 @@ class MeshWarehouse(DuckDBResource):
         if contract is None:
             typed, arrow = frame, pa.Table.from_pandas(frame, preserve_index=False)
         else:
-            _check_shape(target, contract, frame)
+            _check_shape(target, contract, list(frame.columns))
             typed, arrow, type_failures = typed_arrow(contract, frame)
             if arrow is None:
                 raise ContractViolation(
@@ -234,21 +259,12 @@ class MeshWarehouse(DuckDBResource):
                     if contract is not None
                     else AuditResult(rows=len(frame), outcomes=[])
                 )
-                outcomes = list(result.outcomes)
-                if partition is not None and target.partition_column:
-                    outcomes.append(_partition_outcome(con, target.partition_column, partition))
-                volume = _volume_outcome(con, target, partition, result.rows) if exists else None
-                if volume is not None:
-                    outcomes.append(volume)
-                result = AuditResult(rows=result.rows, outcomes=outcomes)
+                result = _with_write_guards(con, target, partition, result, exists)
                 if not result.passed:
                     raise ContractViolation(target.product, target.owners, result)
-                _publish_staged(con, target, partition, result.rows, arrow.schema, typed)
-                columns = con.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                    list(target.table),
-                ).fetchall()
+                dtypes = {str(name): str(typed[name].dtype) for name in arrow.schema.names}
+                _publish_staged(con, target, partition, result.rows, arrow.schema, dtypes)
+                columns = _published_columns(con, target.table)
             finally:
                 con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
                 con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
@@ -260,19 +276,202 @@ class MeshWarehouse(DuckDBResource):
             columns=[(str(n), str(t)) for n, t in columns],
         )
 
+    def publish_relation(
+        self,
+        target: PublishTarget,
+        con: duckdb.DuckDBPyConnection,
+        relation: Relation,
+        partition: PartitionWindow | None = None,
+    ) -> PublishResult:
+        """Write-audit-publish of an in-warehouse product: `relation` (on `con`, the step's own
+        connection) never leaves DuckDB. Its column types must be the contract's DuckDB types exactly
+        (no cast decides for the contract). Unmasked and unpartitioned, it is written straight into the
+        product's table inside a transaction and audited there, so the data is written once; readers
+        see the new rows only if every check passed, else the transaction rolls back. Masked or
+        partitioned, it is staged in a temp table first (unmasked values never reach the file)."""
+        self._refuse_schema_named_like_the_file(target.table, target.product)
+        contract = target.contract
+        if not isinstance(relation, Relation):
+            raise DagmeshError(
+                f"{target.product} (owners: {', '.join(target.owners)}) returned "
+                f"{type(relation).__name__}; an in-warehouse product (annotated `-> Relation`) returns a "
+                "DuckDB relation, e.g. query(...) over its inputs. Nothing was published."
+            )
+        if contract is None:
+            raise DagmeshError(f"{target.product}: an in-warehouse product needs a contract")
+        names = list(relation.columns)
+        if len(set(names)) != len(names):
+            raise DagmeshError(f"{target.product} returned a relation with duplicated column names")
+        _check_shape(target, contract, names)
+        type_failures = _relation_type_outcomes(contract, relation)
+        if type_failures:
+            rows = int(relation.aggregate("COUNT(*)").fetchone()[0])
+            raise ContractViolation(target.product, target.owners, AuditResult(rows, type_failures))
+        relation.create_view(_INCOMING, replace=True)
+        in_place = partition is None and not contract.masked
+        try:
+            if in_place:
+                result = self._publish_in_place(con, target)
+            else:
+                result = self._publish_staged_relation(con, target, partition)
+            columns = _published_columns(con, target.table)
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
+            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_STAGE)}")
+            con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_INCOMING)}")
+        return PublishResult(
+            table=f"{target.table[0]}.{target.table[1]}",
+            rows=result.rows,
+            audit=result,
+            columns=[(str(n), str(t)) for n, t in columns],
+        )
 
-def _check_shape(target: PublishTarget, contract: Contract, frame: pd.DataFrame) -> None:
-    missing = [c for c in contract.column_names if c not in frame.columns]
-    extra = [str(c) for c in frame.columns if c not in contract.column_names]
+    def _publish_in_place(
+        self, con: duckdb.DuckDBPyConnection, target: PublishTarget
+    ) -> AuditResult:
+        contract = target.contract
+        assert contract is not None
+        table = qualified_name(target.table)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            exists = table_exists_in(con, target.table)
+            previous = (
+                int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if exists else None
+            )
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
+            projection = _relation_projection(contract)
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS "
+                f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
+            )
+            result = audit_staged_table(con, table, contract, _frame_reader(con, table, contract))
+            outcomes = list(result.outcomes)
+            if previous is not None:
+                refusal = target.volume.refusal(previous, result.rows)
+                if refusal is not None:
+                    outcomes.append(_volume_refusal(refusal, previous, result.rows))
+            result = AuditResult(rows=result.rows, outcomes=outcomes)
+            if not result.passed:
+                raise ContractViolation(target.product, target.owners, result)
+            _log_publication(con, target, None, result.rows, contract.arrow_schema, {}, table)
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        return result
+
+    def _publish_staged_relation(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        target: PublishTarget,
+        partition: PartitionWindow | None,
+    ) -> AuditResult:
+        contract = target.contract
+        assert contract is not None
+        stage = quote_identifier(_STAGE)
+        projection = _relation_projection(contract)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} AS "
+            f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
+        )
+        exists = table_exists_in(con, target.table)
+        keyed = _keys_over_partitions(con, target, partition) if exists else None
+        result = audit_staged_table(
+            con, stage, contract, _frame_reader(con, stage, contract), unique_over=keyed
+        )
+        result = _with_write_guards(con, target, partition, result, exists)
+        if not result.passed:
+            raise ContractViolation(target.product, target.owners, result)
+        _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {})
+        return result
+
+
+def _relation_type_outcomes(contract: Contract, relation: Relation) -> list[CheckOutcome]:
+    """A relation's column types against the contract's DuckDB types: any difference is a dtype failure,
+    as pandera fails a column of the wrong dtype (cast in the query to publish another type)."""
+    types = dict(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+    outcomes = []
+    for column in contract.columns:
+        found = types[column.name]
+        if found != column.duckdb_type:
+            outcomes.append(
+                CheckOutcome(
+                    column.name,
+                    f"dtype({column.duckdb_type})",
+                    1,
+                    "duckdb",
+                    [{f"{column.name} (type of the column)": found}],
+                )
+            )
+    return outcomes
+
+
+def _relation_projection(contract: Contract) -> str:
+    """The contract's columns of an in-warehouse result. A NaN in a numpy float column is pandas' null,
+    as a frame's NaN arrives as NULL: it is stored as NULL here too, so both paths publish the same
+    table and the audit judges it as pandera judges that column."""
+    parts = []
+    for column in contract.columns:
+        col = quote_identifier(column.name)
+        if pa.types.is_floating(column.arrow_type) and not nan_is_a_value(column):
+            parts.append(f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END AS {col}")
+        else:
+            parts.append(col)
+    return ", ".join(parts)
+
+
+def _frame_reader(
+    con: duckdb.DuckDBPyConnection, table: str, contract: Contract
+) -> Callable[[Sequence[str]], pd.DataFrame]:
+    """The columns pandera must judge, read from `table` with the contract's dtypes (what a consumer
+    gets), only when a check has no SQL form."""
+
+    def read(names: Sequence[str]) -> pd.DataFrame:
+        columns = ", ".join(quote_identifier(n) for n in names)
+        arrow = con.execute(f"SELECT {columns} FROM {table}").to_arrow_table()
+        schema = pa.schema([contract.arrow_schema.field(n) for n in names])
+        return restore_types(arrow, schema, {n: contract.column(n).pandas_dtype for n in names})
+
+    return read
+
+
+def _with_write_guards(
+    con: duckdb.DuckDBPyConnection,
+    target: PublishTarget,
+    partition: PartitionWindow | None,
+    result: AuditResult,
+    exists: bool,
+) -> AuditResult:
+    """The audit plus what only a write can judge: rows outside the partition, and the volume guard."""
+    outcomes = list(result.outcomes)
+    if partition is not None and target.partition_column:
+        outcomes.append(_partition_outcome(con, target.partition_column, partition))
+    volume = _volume_outcome(con, target, partition, result.rows) if exists else None
+    if volume is not None:
+        outcomes.append(volume)
+    return AuditResult(rows=result.rows, outcomes=outcomes)
+
+
+def _published_columns(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> list[tuple]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        list(table),
+    ).fetchall()
+
+
+def _check_shape(target: PublishTarget, contract: Contract, names: Sequence[object]) -> None:
+    missing = [c for c in contract.column_names if c not in names]
+    extra = [str(c) for c in names if c not in contract.column_names]
     if missing or extra:
         raise ContractShapeError(target.product, target.owners, missing, extra)
-    if contract.ordered and list(frame.columns) != contract.column_names:
+    if contract.ordered and list(names) != contract.column_names:
         raise ContractShapeError(
             target.product,
             target.owners,
             [],
             [],
-            order=(contract.column_names, [str(c) for c in frame.columns]),
+            order=(contract.column_names, [str(c) for c in names]),
         )
 
 
@@ -377,12 +576,14 @@ def _volume_outcome(
         predicate, bounds = _window_predicate(target.partition_column, partition)
         where = f" WHERE {predicate}"
     table = qualified_name(target.table)
-    previous = con.execute(f"SELECT COUNT(*) FROM {table}{where}", bounds).fetchone()[0]
-    refusal = target.volume.refusal(int(previous), rows)
-    if refusal is None:
-        return None
+    previous = int(con.execute(f"SELECT COUNT(*) FROM {table}{where}", bounds).fetchone()[0])
+    refusal = target.volume.refusal(previous, rows)
+    return None if refusal is None else _volume_refusal(refusal, previous, rows)
+
+
+def _volume_refusal(refusal: str, previous: int, rows: int) -> CheckOutcome:
     return CheckOutcome(
-        None, f"volume: {refusal}", 1, "duckdb", [{"previous_rows": int(previous), "rows": rows}]
+        None, f"volume: {refusal}", 1, "duckdb", [{"previous_rows": previous, "rows": rows}]
     )
 
 
@@ -426,7 +627,7 @@ def _publish_staged(
     partition: PartitionWindow | None,
     rows: int,
     schema: pa.Schema,
-    typed: pd.DataFrame,
+    dtypes: dict[str, str],
 ) -> None:
     """Swap the staged rows in, and log the publication, in one transaction: all or nothing."""
     table = qualified_name(target.table)
@@ -435,7 +636,6 @@ def _publish_staged(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
-        log = _ensure_log(con)
         if partition is None or not target.partition_column:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
@@ -447,38 +647,61 @@ def _publish_staged(
             predicate, bounds = _window_predicate(target.partition_column, partition)
             con.execute(f"DELETE FROM {table} WHERE {predicate}", bounds)
             con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
-        columns = con.execute(f"DESCRIBE {stage}").fetchall()
-        # A consumer gets the contract's dtypes (pandera accepts int64 data for an Int64 column, and
-        # object strings for `string`), whatever the frame of this run happened to hold.
-        contract = target.contract
-        dtypes = {
-            str(name): contract.column(name).pandas_dtype if contract else str(typed[name].dtype)
-            for name in schema.names
-        }
-        values = {
-            "product": target.product,
-            "table_name": f"{target.table[0]}.{target.table[1]}",
-            "version": target.version,
-            "partition_key": partition.label if partition else None,
-            "row_count": rows,
-            "columns": json.dumps([[c[0], c[1]] for c in columns]),
-            "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            "access": target.access,
-            "owners": json.dumps(list(target.owners)),
-            "allowed_consumers": json.dumps(list(target.allowed_consumers)),
-            "max_lag_seconds": target.max_lag_seconds,
-            "arrow_schema": base64.b64encode(
-                schema.remove_metadata().serialize().to_pybytes()
-            ).decode(),
-            "pandas_dtypes": json.dumps(dtypes),
-        }
-        names = ", ".join(quote_identifier(n) for n in values)
-        placeholders = ", ".join("?" for _ in values)
-        con.execute(f"INSERT INTO {log} ({names}) VALUES ({placeholders})", list(values.values()))
+        _log_publication(con, target, partition, rows, schema, dtypes, stage)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction. A failed COMMIT has already ended it: then the error that
+    failed it is the one to see, not "no transaction is active"."""
+    with suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
+
+
+def _log_publication(
+    con: duckdb.DuckDBPyConnection,
+    target: PublishTarget,
+    partition: PartitionWindow | None,
+    rows: int,
+    schema: pa.Schema,
+    dtypes: dict[str, str],
+    staged: str,
+) -> None:
+    """One row of the publication log, inside the publishing transaction: `staged` is the relation its
+    column types are read from (before masking). `dtypes` are the frame's
+    (for a product without a contract); a contract's own dtypes win: a consumer gets the contract's
+    dtypes (pandera accepts int64 data for an Int64 column, and object strings for `string`), whatever
+    the frame of this run happened to hold."""
+    log = _ensure_log(con)
+    columns = con.execute(f"DESCRIBE {staged}").fetchall()
+    contract = target.contract
+    pandas_dtypes = {
+        str(name): contract.column(name).pandas_dtype if contract else dtypes[name]
+        for name in schema.names
+    }
+    values = {
+        "product": target.product,
+        "table_name": f"{target.table[0]}.{target.table[1]}",
+        "version": target.version,
+        "partition_key": partition.label if partition else None,
+        "row_count": rows,
+        "columns": json.dumps([[c[0], c[1]] for c in columns]),
+        "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "access": target.access,
+        "owners": json.dumps(list(target.owners)),
+        "allowed_consumers": json.dumps(list(target.allowed_consumers)),
+        "max_lag_seconds": target.max_lag_seconds,
+        "arrow_schema": base64.b64encode(
+            schema.remove_metadata().serialize().to_pybytes()
+        ).decode(),
+        "pandas_dtypes": json.dumps(pandas_dtypes),
+    }
+    names = ", ".join(quote_identifier(n) for n in values)
+    placeholders = ", ".join("?" for _ in values)
+    con.execute(f"INSERT INTO {log} ({names}) VALUES ({placeholders})", list(values.values()))
 
 
 def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
@@ -528,7 +751,7 @@ def _evolve_partitioned_table(con: duckdb.DuckDBPyConnection, target: PublishTar
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {type_}")
 
 
-def _latest_publication(
+def latest_publication_in(
     con: duckdb.DuckDBPyConnection, table: tuple[str, str]
 ) -> dict[str, object] | None:
     """The newest row of the publication log for `table`, by column name; None if there is none."""
@@ -546,7 +769,7 @@ def _latest_publication(
 
 
 def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> str:
-    latest = _latest_publication(con, table)
+    latest = latest_publication_in(con, table)
     return str(latest.get("version") or "") if latest else ""
 
 
@@ -560,7 +783,7 @@ def _published_types(
 ) -> tuple[pa.Schema, dict[str, str]] | None:
     """The Arrow schema and pandas dtypes `table` was last published with, when the log has them
     (logs written before dagmesh recorded types have no such columns)."""
-    latest = _latest_publication(con, table)
+    latest = latest_publication_in(con, table)
     if not latest or not latest.get("arrow_schema"):
         return None
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(str(latest["arrow_schema"]))))

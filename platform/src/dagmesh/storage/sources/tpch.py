@@ -18,10 +18,12 @@ import pandas as pd
 from duckdb_extensions import import_extension
 from pydantic import Field
 
-from dagmesh.storage.frames import query
+from dagmesh.storage.engine import Relation, current_connection
+from dagmesh.storage.frames import exact_pandas
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.sql import quote_identifier
 
+_NARROW_INTEGERS = frozenset(("TINYINT", "SMALLINT", "INTEGER"))
 TPCH_TABLES = ("region", "nation", "customer", "orders", "lineitem", "supplier", "part", "partsupp")
 
 
@@ -56,7 +58,8 @@ def generate_tpch(directory: Path, scale: float) -> Path:
 
 
 class TpchSource(dg.ConfigurableResource):
-    """TPC-H tables at a scale factor; `table(name)` returns one as pandas through Arrow."""
+    """TPC-H tables at a scale factor: `relation(name)` for in-warehouse products (nothing leaves
+    DuckDB), `table(name)` as pandas through Arrow for Python ones."""
 
     scale: float = Field(default=0.01, description="TPC-H scale factor (1 = about 6M line items).")
     directory: str = Field(description="Folder holding one sub-folder of Parquet files per scale.")
@@ -70,24 +73,32 @@ class TpchSource(dg.ConfigurableResource):
     def path(self) -> Path:
         return Path(self.directory) / f"sf{self.scale:g}"
 
-    def table(self, name: str) -> pd.DataFrame:
-        """One table as pandas with TPC-H's own types: DECIMAL(15,2) money, quantities and rates as
-        `pd.ArrowDtype(pa.decimal128(15, 2))`, DATE as `pd.ArrowDtype(pa.date32())`, text as `str`, and
-        every integer as int64. dbgen makes some integers INTEGER (nation keys, sizes, priorities) and
-        some BIGINT; they are widened here, the one place, so every integer column in the mesh is
+    def relation(self, name: str) -> Relation:
+        """One table as a lazy relation over its Parquet file, on the step's engine connection, with
+        TPC-H's own types: DECIMAL(15,2) money, quantities and rates, DATE days, VARCHAR text, and every
+        integer BIGINT. dbgen makes some integers INTEGER (nation keys, sizes, priorities) and some
+        BIGINT; they are widened here, the one place, so every integer column in the mesh is
         `Series[int]` and joins never mix widths. Nothing else is cast: the values are dbgen's, exactly."""
+        return self._relation_on(current_connection(), name)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table as pandas, typed as `relation(name)`: decimals and dates as `pd.ArrowDtype`
+        (`pa.decimal128(15, 2)`, `pa.date32()`), text as `str`, integers as int64."""
+        with duckdb.connect() as con:
+            return exact_pandas(self._relation_on(con, name).to_arrow_table())
+
+    def _relation_on(self, con: duckdb.DuckDBPyConnection, name: str) -> Relation:
         if name not in TPCH_TABLES:
             raise ValueError(f"TPC-H has no table {name!r}; choose one of {', '.join(TPCH_TABLES)}")
-        file = str(generate_tpch(self.path, self.scale) / f"{name}.parquet")
-        with duckdb.connect() as con:
-            relation = con.read_parquet(file)
-            select = [
-                f"CAST({quote_identifier(col)} AS BIGINT) AS {quote_identifier(col)}"
-                if str(dtype) in ("TINYINT", "SMALLINT", "INTEGER")
-                else quote_identifier(col)
-                for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
-            ]
-        return query(f"SELECT {', '.join(select)} FROM read_parquet(?)", [file])
+        file = generate_tpch(self.path, self.scale) / f"{name}.parquet"
+        relation = con.read_parquet(str(file))  # a relation: no path is spliced into SQL text
+        widened = [
+            f"CAST({quote_identifier(col)} AS BIGINT) AS {quote_identifier(col)}"
+            if str(dtype) in _NARROW_INTEGERS
+            else quote_identifier(col)
+            for col, dtype in zip(relation.columns, relation.dtypes, strict=True)
+        ]
+        return relation.select(", ".join(widened))
 
     def query_files(self, sql: str) -> list[tuple]:
         """`sql` over the generated Parquet files themselves, each table a view named after it: the

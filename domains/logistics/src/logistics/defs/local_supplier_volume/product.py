@@ -1,8 +1,6 @@
 """`logistics/local_supplier_volume`: TPC-H Q5, reacting to sales' updates instead of a clock."""
 
-import pandas as pd
-
-from dagmesh import data_product, query
+from dagmesh import Relation, data_product, query
 from logistics.defs.local_supplier_volume.contract import LocalSupplierVolume
 from logistics.standards import DAILY, ON_UPSTREAM_CHANGE, OWNERS
 
@@ -17,12 +15,12 @@ from logistics.standards import DAILY, ON_UPSTREAM_CHANGE, OWNERS
     inputs=["sales/customers", "sales/orders", "sales/line_items", "sales/nations", "suppliers"],
 )
 def local_supplier_volume(
-    customers: pd.DataFrame,
-    orders: pd.DataFrame,
-    line_items: pd.DataFrame,
-    nations: pd.DataFrame,
-    suppliers: pd.DataFrame,
-) -> pd.DataFrame:
+    customers: Relation,
+    orders: Relation,
+    line_items: Relation,
+    nations: Relation,
+    suppliers: Relation,
+) -> Relation:
     """TPC-H Q5 local supplier volume: how much ASIA buys from suppliers in its own nations (1994)."""
     return query(
         """

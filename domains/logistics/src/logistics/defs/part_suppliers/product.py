@@ -1,8 +1,6 @@
 """`logistics/part_suppliers`: supply offers, cost and availability per part and supplier."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product
+from dagmesh import Relation, TpchSource, data_product
 from logistics.defs.part_suppliers.contract import PartSuppliers
 from logistics.standards import DAILY, OWNERS
 
@@ -15,6 +13,6 @@ from logistics.standards import DAILY, OWNERS
     slo=DAILY,
     schedule="0 1 * * *",
 )
-def part_suppliers(tpch: TpchSource) -> pd.DataFrame:
+def part_suppliers(tpch: TpchSource) -> Relation:
     """Supply offers: cost and availability per part and supplier (negotiated prices: internal)."""
-    return tpch.table("partsupp")[list(PartSuppliers.to_schema().columns)]
+    return tpch.relation("partsupp").select(*PartSuppliers.to_schema().columns)

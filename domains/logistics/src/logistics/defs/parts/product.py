@@ -1,8 +1,6 @@
 """`logistics/parts`: the part catalogue with brand, type, size and retail price."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product
+from dagmesh import Relation, TpchSource, data_product
 from logistics.defs.parts.contract import Parts
 from logistics.standards import DAILY, OWNERS
 
@@ -15,6 +13,6 @@ from logistics.standards import DAILY, OWNERS
     slo=DAILY,
     schedule="0 1 * * *",
 )
-def parts(tpch: TpchSource) -> pd.DataFrame:
+def parts(tpch: TpchSource) -> Relation:
     """The part catalogue with brand, type, size and retail price."""
-    return tpch.table("part")[list(Parts.to_schema().columns)]
+    return tpch.relation("part").select(*Parts.to_schema().columns)

@@ -1,8 +1,6 @@
 """`logistics/shipping_modes`: TPC-H Q12, reacting to sales' updates instead of a clock."""
 
-import pandas as pd
-
-from dagmesh import data_product, query
+from dagmesh import Relation, data_product, query
 from logistics.defs.shipping_modes.contract import ShippingModes
 from logistics.standards import DAILY, ON_UPSTREAM_CHANGE, OWNERS
 
@@ -16,7 +14,7 @@ from logistics.standards import DAILY, ON_UPSTREAM_CHANGE, OWNERS
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/orders", "sales/line_items"],
 )
-def shipping_modes(orders: pd.DataFrame, line_items: pd.DataFrame) -> pd.DataFrame:
+def shipping_modes(orders: Relation, line_items: Relation) -> Relation:
     """TPC-H Q12 shipping modes and order priority: do urgent orders arrive late by MAIL or SHIP?"""
     return query(
         """

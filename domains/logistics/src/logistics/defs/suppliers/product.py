@@ -1,8 +1,6 @@
 """`logistics/suppliers`: suppliers with their nation and account balance."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product
+from dagmesh import Relation, TpchSource, data_product
 from logistics.defs.suppliers.contract import Suppliers
 from logistics.standards import DAILY, OWNERS
 
@@ -15,6 +13,6 @@ from logistics.standards import DAILY, OWNERS
     slo=DAILY,
     schedule="0 1 * * *",
 )
-def suppliers(tpch: TpchSource) -> pd.DataFrame:
+def suppliers(tpch: TpchSource) -> Relation:
     """Suppliers with their nation and account balance."""
-    return tpch.table("supplier")[list(Suppliers.to_schema().columns)]
+    return tpch.relation("supplier").select(*Suppliers.to_schema().columns)

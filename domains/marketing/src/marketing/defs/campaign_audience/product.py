@@ -1,8 +1,6 @@
 """`marketing/campaign_audience`: the next campaign's audience, from sales' customers and our segments."""
 
-import pandas as pd
-
-from dagmesh import data_product, query
+from dagmesh import Relation, data_product, query
 from marketing.defs.campaign_audience.contract import CampaignAudience
 from marketing.standards import ON_UPSTREAM_CHANGE, OWNERS, WEEKLY
 
@@ -16,7 +14,7 @@ from marketing.standards import ON_UPSTREAM_CHANGE, OWNERS, WEEKLY
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs={"customers": "sales/customers", "segments": "customer_segments"},
 )
-def campaign_audience(customers: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+def campaign_audience(customers: Relation, segments: Relation) -> Relation:
     """The next campaign's audience: solvent customers of the highest-revenue segment."""
     return query(
         """

@@ -1,8 +1,6 @@
 """`marketing/customer_order_distribution`: TPC-H Q13, how many customers placed how many orders."""
 
-import pandas as pd
-
-from dagmesh import data_product, query
+from dagmesh import Relation, data_product, query
 from marketing.defs.customer_order_distribution.contract import CustomerOrderDistribution
 from marketing.standards import ON_UPSTREAM_CHANGE, OWNERS, WEEKLY
 
@@ -16,7 +14,7 @@ from marketing.standards import ON_UPSTREAM_CHANGE, OWNERS, WEEKLY
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/customers", "sales/orders"],
 )
-def customer_order_distribution(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+def customer_order_distribution(customers: Relation, orders: Relation) -> Relation:
     """TPC-H Q13 customer distribution: loyalty at a glance."""
     return query(
         """

@@ -1,8 +1,6 @@
 """`sales/customers`: customers with their nation and market segment, from the order-to-cash system."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product
+from dagmesh import Relation, TpchSource, data_product
 from sales.defs.customers.contract import Customers
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
@@ -15,6 +13,6 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     slo=DAILY,
     schedule=NIGHTLY,
 )
-def customers(tpch: TpchSource) -> pd.DataFrame:
+def customers(tpch: TpchSource) -> Relation:
     """Customers with their nation and market segment (no contact details: those stay in the CRM)."""
-    return tpch.table("customer")[list(Customers.to_schema().columns)]
+    return tpch.relation("customer").select(*Customers.to_schema().columns)

@@ -1,8 +1,6 @@
 """`sales/line_items`: every order line, as booked and shipped."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product
+from dagmesh import Relation, TpchSource, data_product
 from sales.defs.line_items.contract import LineItems
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
@@ -15,6 +13,6 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     slo=DAILY,
     schedule=NIGHTLY,
 )
-def line_items(tpch: TpchSource) -> pd.DataFrame:
+def line_items(tpch: TpchSource) -> Relation:
     """Every order line: part, supplier, quantity, price, discount, tax and shipping."""
-    return tpch.table("lineitem")[list(LineItems.to_schema().columns)]
+    return tpch.relation("lineitem").select(*LineItems.to_schema().columns)

@@ -3,9 +3,8 @@
 from datetime import timedelta
 
 import dagster as dg
-import pandas as pd
 
-from dagmesh import SLO, data_product, query
+from dagmesh import SLO, Relation, data_product, query
 from sales.defs.monthly_revenue.contract import MonthlyRevenue
 from sales.standards import MONTHS, OWNERS
 
@@ -21,7 +20,7 @@ from sales.standards import MONTHS, OWNERS
     partition_column="order_month",
     schedule="0 3 1 * *",
 )
-def monthly_revenue(context: dg.AssetExecutionContext, orders: pd.DataFrame) -> pd.DataFrame:
+def monthly_revenue(context: dg.AssetExecutionContext, orders: Relation) -> Relation:
     """Orders and revenue per month and priority; one partition per month, so history is rewritten
     month by month, never all at once."""
     window = context.partition_time_window

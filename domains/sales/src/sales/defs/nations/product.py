@@ -1,8 +1,6 @@
 """`sales/nations`: nations and their regions, the reference geography every domain reports by."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product, query
+from dagmesh import Relation, TpchSource, data_product, query
 from sales.defs.nations.contract import Nations
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
@@ -15,11 +13,11 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     slo=DAILY,
     schedule=NIGHTLY,
 )
-def nations(tpch: TpchSource) -> pd.DataFrame:
+def nations(tpch: TpchSource) -> Relation:
     """Nations and their regions: the reference geography every domain reports by."""
     return query(
         "SELECT n_nationkey, n_name, n_regionkey, r_name FROM nation "
         "JOIN region ON n_regionkey = r_regionkey ORDER BY n_nationkey",
-        nation=tpch.table("nation"),
-        region=tpch.table("region"),
+        nation=tpch.relation("nation"),
+        region=tpch.relation("region"),
     )

@@ -1,8 +1,6 @@
 """`sales/orders`: every customer order, as booked."""
 
-import pandas as pd
-
-from dagmesh import TpchSource, data_product
+from dagmesh import Relation, TpchSource, data_product
 from sales.defs.orders.contract import Orders, orders_expectations
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
@@ -16,6 +14,6 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     schedule=NIGHTLY,
     expectations=orders_expectations,
 )
-def orders(tpch: TpchSource) -> pd.DataFrame:
+def orders(tpch: TpchSource) -> Relation:
     """Every customer order, as booked."""
-    return tpch.table("orders")[list(Orders.to_schema().columns)]
+    return tpch.relation("orders").select(*Orders.to_schema().columns)

@@ -1,8 +1,6 @@
 """`sales/pricing_summary`: the TPC-H Q1 pricing summary report, from sales' own line items."""
 
-import pandas as pd
-
-from dagmesh import data_product, query
+from dagmesh import Relation, data_product, query
 from sales.defs.pricing_summary.contract import PricingSummary
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
@@ -16,7 +14,7 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     inputs=["line_items"],
     schedule=NIGHTLY,
 )
-def pricing_summary(line_items: pd.DataFrame) -> pd.DataFrame:
+def pricing_summary(line_items: Relation) -> Relation:
     """TPC-H Q1 pricing summary report: lines shipped up to 90 days before 1998-12-01."""
     return query(
         """

@@ -1,8 +1,6 @@
 """`sales/shipping_priority`: TPC-H Q3, the most valuable unshipped orders, for the logistics desk."""
 
-import pandas as pd
-
-from dagmesh import data_product, query
+from dagmesh import Relation, data_product, query
 from sales.defs.shipping_priority.contract import ShippingPriority
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
@@ -16,9 +14,7 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     inputs=["customers", "orders", "line_items"],
     schedule=NIGHTLY,
 )
-def shipping_priority(
-    customers: pd.DataFrame, orders: pd.DataFrame, line_items: pd.DataFrame
-) -> pd.DataFrame:
+def shipping_priority(customers: Relation, orders: Relation, line_items: Relation) -> Relation:
     """TPC-H Q3 shipping priority: the most valuable orders not yet shipped, for the logistics desk."""
     return query(
         """

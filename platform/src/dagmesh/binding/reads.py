@@ -1,0 +1,76 @@
+"""What a product step reads: every input, as a DataFrame (IO manager) or a relation (in-warehouse).
+
+Both paths hold the read to the producer's published access level, so an in-warehouse product gets no
+more than a pandas one: the producer's interface comes from the warehouse's publication log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import dagster as dg
+import duckdb
+
+from dagmesh.core.errors import MissingUpstreamError
+from dagmesh.declare.access import AccessDeniedError, access_message, may_read
+from dagmesh.declare.product import Relation
+from dagmesh.storage.sql import qualified_name, quote_identifier
+from dagmesh.storage.warehouse import (
+    PartitionWindow,
+    latest_publication_in,
+    table_exists_in,
+    table_for_key,
+)
+
+
+def refuse_unreadable(
+    consumer: dg.AssetKey,
+    consumer_owners: Sequence[str],
+    upstream: dg.AssetKey,
+    publication: Mapping[str, object] | None,
+) -> None:
+    """Raise unless the producer's published access level lets `consumer` read `upstream`."""
+    if publication is None:
+        return  # not published yet: the read itself reports the missing upstream
+    access = str(publication.get("access") or "public")
+    allowed = json.loads(str(publication.get("allowed_consumers") or "[]"))
+    if not may_read(consumer, upstream, access, allowed):
+        raise AccessDeniedError(
+            access_message(
+                consumer,
+                list(consumer_owners),
+                upstream,
+                json.loads(str(publication.get("owners") or "[]")),
+                access,
+            )
+            + ". Read refused at run time; nothing was loaded."
+        )
+
+
+def input_relations(
+    con: duckdb.DuckDBPyConnection,
+    consumer: dg.AssetKey,
+    consumer_owners: Sequence[str],
+    inputs: Mapping[str, dg.AssetKey],
+    partitioned_by: Mapping[dg.AssetKey, str],
+    window: PartitionWindow | None,
+) -> dict[str, Relation]:
+    """Each input as a lazy relation over its published table, on the step's connection. A partitioned
+    run of a product reads the same window of a partitioned upstream (`partitioned_by`: its column)."""
+    relations: dict[str, Relation] = {}
+    for param, upstream in inputs.items():
+        table = table_for_key(upstream.path)
+        if not table_exists_in(con, table):
+            raise MissingUpstreamError(
+                consumer.to_user_string(), upstream.to_user_string(), f"{table[0]}.{table[1]}"
+            )
+        refuse_unreadable(consumer, consumer_owners, upstream, latest_publication_in(con, table))
+        sql, params = f"SELECT * FROM {qualified_name(table)}", []
+        column = partitioned_by.get(upstream)
+        if window is not None and column:
+            col = quote_identifier(column)
+            sql += f" WHERE {col} >= ? AND {col} < ?"
+            params = [window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)]
+        relations[param] = con.sql(sql, params=params or None)
+    return relations

@@ -1,0 +1,103 @@
+"""The engine a product's step runs in: the warehouse's own DuckDB connection, for relations that never leave it.
+
+An in-warehouse product (one that returns `Relation`) gets its inputs as relations over the published
+tables and builds its result lazily; the warehouse then stages, audits and publishes that result on the
+same connection, so no row crosses into Python. The step opens an `EngineSession`; source resources
+(`TpchSource.relation`) and `query()` over relations find its connection here. Outside a step (a notebook,
+a test) they use one in-memory connection of their own.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import duckdb
+
+from dagmesh.core.errors import DagmeshError
+from dagmesh.declare.product import Relation
+from dagmesh.storage.sql import quote_identifier
+
+_SESSION: contextvars.ContextVar[EngineSession | None] = contextvars.ContextVar(
+    "dagmesh_engine_session", default=None
+)
+_standalone: duckdb.DuckDBPyConnection | None = None
+_view_ids = itertools.count()
+
+
+class RelationBindingError(DagmeshError):
+    """Two relations were given one name in the same step: the first query would silently change."""
+
+
+@dataclass
+class EngineSession:
+    """One step's engine: its connection, and the names its queries bound relations to."""
+
+    connection: duckdb.DuckDBPyConnection
+    views: dict[str, int] = field(default_factory=dict)  # view name -> id() of the relation
+
+    def bind(self, name: str, relation: Relation) -> None:
+        """Make `relation` visible to SQL as `name` for the rest of the step. A name stays bound to
+        one relation: a lazily built result may still read the view when it is published."""
+        bound = self.views.get(name)
+        if bound is not None and bound != id(relation):
+            raise RelationBindingError(
+                f"two queries of this step name different relations {name!r}; a relation built by "
+                "the first would read the second. Give each a name of its own."
+            )
+        if bound is None:
+            relation.create_view(name, replace=True)
+            self.views[name] = id(relation)
+
+    def private_name(self, stem: str) -> str:
+        """A view name no query of the product can have used."""
+        return f"_dagmesh_{stem}_{next(_view_ids)}"
+
+    def close(self) -> None:
+        for name in self.views:
+            self.connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+        self.views.clear()
+
+
+@contextmanager
+def engine_session(connection: duckdb.DuckDBPyConnection) -> Iterator[EngineSession]:
+    """Run the enclosed product code against `connection`; its views are dropped afterwards."""
+    session = EngineSession(connection)
+    token = _SESSION.set(session)
+    try:
+        yield session
+    finally:
+        _SESSION.reset(token)
+        session.close()
+
+
+def current_session() -> EngineSession | None:
+    return _SESSION.get()
+
+
+def current_connection() -> duckdb.DuckDBPyConnection:
+    """The step's warehouse connection, or (outside a step) an in-memory one kept for the process."""
+    session = _SESSION.get()
+    if session is not None:
+        return session.connection
+    global _standalone
+    if _standalone is None:
+        _standalone = duckdb.connect()
+    return _standalone
+
+
+def relation_query(
+    sql: str, params: Sequence[object] | None, relations: Mapping[str, Relation]
+) -> Relation:
+    """`sql` over `relations`, each visible under its keyword, as a lazy relation on the same connection."""
+    connection = current_connection()
+    session = _SESSION.get()
+    for name, relation in relations.items():
+        if session is not None:
+            session.bind(name, relation)
+        else:
+            relation.create_view(name, replace=True)
+    return connection.sql(sql, params=list(params) if params else None)
