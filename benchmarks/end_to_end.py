@@ -1,10 +1,17 @@
-"""`dagmesh run` of the whole mesh at a TPC-H scale factor: wall time, peak memory, per-product times."""
+"""`dagmesh run` of the whole mesh at TPC-H scale factors, against the plain-DuckDB floor of the same run.
+
+For each scale: TPC-H is generated first (a one-off, excluded), then, interleaved, the floor
+(`benchmarks.floor`: the same tables and queries, DuckDB alone, in a process of its own) and `dagmesh run`
+(a subprocess, as a user runs it), each on a fresh warehouse. Reported: wall time and peak RSS of both,
+the ratios, and where dagmesh's time goes: process start (imports + loading every code location, measured
+alone), the steps (Dagster's step stats) and the rest (per-run overhead: creating runs, events, the
+scorecard's reads of the instance). Each step is set beside the floor's time for the same table.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -12,15 +19,74 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+STARTUP = "import sys; sys.path.insert(0, '.'); from dagmesh.tools.cli import _load; _load(None)"
 
 
-def run(scale: float) -> dict:
+def _timed(
+    command: list[str], env: dict[str, str]
+) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds and peak RSS (MiB) of one command, run under a parent of its own (`_RUSAGE`)."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", _RUSAGE, *command], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"{command[0]} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+        )
+    peak = json.loads(completed.stderr.strip().splitlines()[-1])["peak_rss_mib"]
+    return seconds, peak, completed
+
+
+# A wrapper that runs the command and reports its peak RSS: `ru_maxrss` of RUSAGE_CHILDREN is the largest
+# child of this process only, so each measurement has its own parent.
+_RUSAGE = """
+import json, resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"peak_rss_mib": peak}), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _floor(sources: Path, home: Path, env: dict[str, str]) -> dict:
+    database = home / f"floor-{time.monotonic_ns()}.duckdb"
+    seconds, peak, completed = _timed(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.floor",
+            str(sources),
+            str(database),
+            env["DAGMESH_MEMORY_LIMIT"],
+        ],
+        env,
+    )
+    detail = json.loads(completed.stdout.strip().splitlines()[-1])
+    database.unlink(missing_ok=True)
+    return {"wall_seconds": seconds, "peak_rss_mib": peak, "tables": detail["tables"]}
+
+
+def _mesh(home: Path, env: dict[str, str]) -> dict:
+    run_home = home / f"run-{time.monotonic_ns()}"
+    (run_home / "sources").mkdir(parents=True)
+    (run_home / "sources" / "tpch").symlink_to(home / "sources" / "tpch")
+    env = {**env, "DAGMESH_HOME": str(run_home)}
+    outcomes = run_home / "outcomes.json"
+    dagmesh = Path(sys.executable).parent / "dagmesh"
+    seconds, peak, _ = _timed([str(dagmesh), "run", "--json", str(outcomes)], env)
+    detail = json.loads(outcomes.read_text())
+    return {"wall_seconds": seconds, "peak_rss_mib": peak, "products": detail["products"]}
+
+
+def run(scale: float, repeats: int = 1, memory_limit: str = "2GB") -> dict:
     home = Path(tempfile.mkdtemp(prefix="dagmesh-bench-e2e-"))
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env.update(DAGMESH_HOME=str(home), DAGMESH_TPCH_SCALE=str(scale))
-    outcomes = home / "outcomes.json"
-    dagmesh = Path(sys.executable).parent / "dagmesh"
-    # TPC-H generation is a one-off per scale: do it first so the run measures the mesh itself.
+    env.update(
+        DAGMESH_HOME=str(home), DAGMESH_TPCH_SCALE=str(scale), DAGMESH_MEMORY_LIMIT=memory_limit
+    )
+    # TPC-H generation is a one-off per scale: do it first so the runs measure the mesh itself.
     subprocess.run(
         [
             sys.executable,
@@ -31,21 +97,49 @@ def run(scale: float) -> dict:
         check=True,
         cwd=ROOT,
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    completed = subprocess.run(
-        [dagmesh, "run", "--json", outcomes], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if completed.returncode != 0:
-        raise RuntimeError(f"dagmesh run failed:\n{completed.stdout}\n{completed.stderr}")
-    detail = json.loads(outcomes.read_text())
-    products = sorted(detail["products"], key=lambda p: -(p["seconds"] or 0))
+    sources = home / "sources" / "tpch" / f"sf{scale:g}"
+    floors, meshes = [], []
+    for i in range(repeats):  # interleaved, alternating who goes first
+        pair = [
+            lambda: floors.append(_floor(sources, home, env)),
+            lambda: meshes.append(_mesh(home, env)),
+        ]
+        for measure in pair if i % 2 == 0 else reversed(pair):
+            measure()
+    startup = min(_timed([sys.executable, "-c", STARTUP], env)[0] for _ in range(max(1, repeats)))
+    floor = min(floors, key=lambda f: f["wall_seconds"])
+    mesh = min(meshes, key=lambda m: m["wall_seconds"])
+    products = sorted(mesh["products"], key=lambda p: -(p["seconds"] or 0))
+    table_of = {p["product"]: p["product"].replace("/", ".") for p in products}
+    for p in products:
+        p["floor_seconds"] = floor["tables"].get(table_of[p["product"]])
+    steps = sum(p["seconds"] or 0 for p in products)
     return {
         "scale_factor": scale,
-        "wall_seconds": seconds,
-        "peak_rss_mib": max(peak_kib, before) / 1024,
+        "memory_limit": memory_limit,
+        "wall_seconds": mesh["wall_seconds"],
+        "peak_rss_mib": mesh["peak_rss_mib"],
+        "floor_wall_seconds": floor["wall_seconds"],
+        "floor_peak_rss_mib": floor["peak_rss_mib"],
+        "vs_floor": mesh["wall_seconds"] / floor["wall_seconds"],
+        "memory_vs_floor": mesh["peak_rss_mib"] / floor["peak_rss_mib"],
+        "startup_seconds": startup,
+        "step_seconds": steps,
+        "floor_engine_seconds": sum(floor["tables"].values()),
+        "run_overhead_seconds": mesh["wall_seconds"] - startup - steps,
         "products": products,
         "all_published": all(p["status"] == "published" for p in products),
     }
+
+
+def targets(results: list[dict]) -> dict[str, bool]:
+    """The issue's bars: SF 1 within 2.5x of the floor under 1.5 GB; SF 10 within 3x under 4 GB."""
+    found: dict[str, bool] = {}
+    for r in results:
+        if r["scale_factor"] == 1:
+            found["SF 1: dagmesh run <= 2.5x floor"] = r["vs_floor"] <= 2.5
+            found["SF 1: peak RSS < 1.5 GB"] = r["peak_rss_mib"] < 1536
+        if r["scale_factor"] == 10:
+            found["SF 10: dagmesh run <= 3x floor"] = r["vs_floor"] <= 3
+            found["SF 10: peak RSS < 4 GB"] = r["peak_rss_mib"] < 4096
+    return found

@@ -1,13 +1,8 @@
 """`marketing/customer_segments`: customers, orders and revenue per market segment, from sales."""
 
-import pandas as pd
-import pyarrow
-
-from dagmesh import data_product
+from dagmesh import Relation, data_product, query
 from marketing.defs.customer_segments.contract import CustomerSegments
 from marketing.standards import ON_UPSTREAM_CHANGE, OWNERS, WEEKLY
-
-REVENUE = pd.ArrowDtype(pyarrow.decimal128(38, 2))
 
 
 @data_product(
@@ -19,27 +14,22 @@ REVENUE = pd.ArrowDtype(pyarrow.decimal128(38, 2))
     automation_condition=ON_UPSTREAM_CHANGE,
     inputs=["sales/customers", "sales/orders"],
 )
-def customer_segments(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
-    """Customers, orders and revenue per market segment, computed in plain pandas: order totals arrive
-    as exact DECIMAL(15,2) (Arrow-backed) and are summed exactly, never through floats."""
-    booked = customers[["c_custkey", "c_mktsegment"]].merge(
-        orders[["o_orderkey", "o_custkey", "o_totalprice"]],
-        how="left",
-        left_on="c_custkey",
-        right_on="o_custkey",
+def customer_segments(customers: Relation, orders: Relation) -> Relation:
+    """Customers, orders and revenue per market segment. Order totals are exact DECIMAL(15,2) and are
+    summed exactly (SUM widens to DECIMAL(38,2)); a segment without orders has revenue 0.00 and no mean."""
+    return query(
+        """
+        SELECT c_mktsegment,
+               COUNT(DISTINCT c_custkey) AS customers,
+               COUNT(DISTINCT o_custkey) AS ordering_customers,
+               COUNT(o_orderkey) AS orders,
+               COALESCE(SUM(o_totalprice), 0) AS revenue,
+               -- the mean as a DOUBLE, as SQL's AVG of a DECIMAL is; NULL for a segment without orders
+               CAST(SUM(o_totalprice) AS DOUBLE) / NULLIF(COUNT(o_orderkey), 0) AS avg_order_value
+        FROM customers LEFT JOIN orders ON c_custkey = o_custkey
+        GROUP BY c_mktsegment
+        ORDER BY c_mktsegment
+        """,
+        customers=customers,
+        orders=orders,
     )
-    # Widen before summing, as SQL's SUM does (DECIMAL(38,2)): a segment's total cannot overflow.
-    booked["o_totalprice"] = booked["o_totalprice"].astype(REVENUE)
-    segments = (
-        booked.groupby("c_mktsegment", sort=True)
-        .agg(
-            customers=("c_custkey", "nunique"),
-            ordering_customers=("o_custkey", "nunique"),
-            orders=("o_orderkey", "count"),
-            revenue=("o_totalprice", "sum"),  # a segment without orders sums to 0.00
-        )
-        .reset_index()
-    )
-    # The mean as a float (as SQL's AVG of a DECIMAL is a DOUBLE); NaN for a segment without orders.
-    segments["avg_order_value"] = segments["revenue"].astype("float64") / segments["orders"]
-    return segments
