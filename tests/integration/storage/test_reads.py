@@ -133,3 +133,47 @@ def test_split_read_matches_a_single_query_on_random_layouts(tmp_path):
             con.execute(f"INSERT INTO {name} SELECT * FROM incoming LIMIT 1000")
             expected = con.execute(f"SELECT * FROM {name}").to_arrow_table()
             assert read_whole_table(con, name).equals(expected), trial
+
+
+class Money(pa.DataFrameModel):
+    id: Series[int] = pa.Field(unique=True)
+    amount: Series[pd.ArrowDtype(pyarrow.decimal128(15, 2))] = pa.Field(nullable=True)
+    day: Series[pd.ArrowDtype(pyarrow.date32())]
+    score: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+
+
+def test_batched_reads_are_the_table_in_order_with_its_published_dtypes(warehouse):
+    """`read_batches` yields frames of at most `rows` rows that together are exactly `read`, with the
+    dtypes the contract published (exact decimals, dates, nullable ints), and can select columns."""
+    from decimal import Decimal
+
+    rows = 25_001
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(rows)[::-1].copy(),
+            "amount": pd.array(
+                [None if i % 7 == 0 else Decimal(i) / 100 for i in range(rows)],
+                dtype=pd.ArrowDtype(pyarrow.decimal128(15, 2)),
+            ),
+            "day": pd.array(
+                [pd.Timestamp("2024-01-01").date()] * rows, dtype=pd.ArrowDtype(pyarrow.date32())
+            ),
+            "score": pd.array([None if i % 3 == 0 else i for i in range(rows)], dtype="Int64"),
+        }
+    )
+    contract = read_contract(Money)
+    warehouse.publish(
+        PublishTarget("bank/money", ("bank", "money"), contract, ("team:bank",)), frame
+    )
+    whole = warehouse.read(("bank", "money"))
+    batches = list(warehouse.read_batches(("bank", "money"), rows=10_000))
+    assert [len(b) for b in batches] == [10_000, 10_000, 5_001]
+    joined = pd.concat(batches, ignore_index=True)
+    pd.testing.assert_frame_equal(joined, whole)
+    assert dict(joined.dtypes) == dict(frame.dtypes)
+    (only,) = list(warehouse.read_batches(("bank", "money"), columns=["score"], rows=rows))
+    pd.testing.assert_series_equal(only["score"], frame["score"])
+    with pytest.raises(ValueError):
+        next(warehouse.read_batches(("bank", "money"), rows=0))
+    with pytest.raises(warehouse_module.MissingUpstreamError):
+        next(warehouse.read_batches(("bank", "nothing")))

@@ -212,6 +212,39 @@ class MeshWarehouse(DuckDBResource):
             return arrow_to_pandas(arrow)
         return restore_types(arrow, *published)
 
+    def read_batches(
+        self,
+        table: tuple[str, str],
+        *,
+        columns: Sequence[str] | None = None,
+        rows: int = 1_000_000,
+        consumer: str = "a consumer",
+        upstream: str | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """A published table as pandas frames of at most `rows` rows each, in table order, with the
+        dtypes it was published with: for a consumer that can work batch by batch, memory stays one
+        batch, whatever the size of the table. Reads one snapshot (one query)."""
+        if rows < 1:
+            raise ValueError("rows per batch must be at least 1")
+        name = qualified_name(table)
+        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
+        with self.get_connection() as con:
+            if not table_exists_in(con, table):
+                raise MissingUpstreamError(
+                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
+                )
+            published = _published_types(con, table)
+            selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
+            reader = con.execute(f"SELECT {selected} FROM {name}").to_arrow_reader(rows)
+            for batch in reader:
+                arrow = pa.Table.from_batches([batch])
+                if published is None:
+                    yield arrow_to_pandas(arrow)
+                else:
+                    schema, dtypes = published
+                    fields = [schema.field(n) for n in arrow.column_names if n in schema.names]
+                    yield restore_types(arrow, pa.schema(fields), dtypes)
+
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
         with self.get_connection() as con:
