@@ -17,9 +17,16 @@ import pytest
 from dagmesh import TpchSource
 from dagmesh.storage.settings import HOME_ENV, TPCH_SCALE_ENV, WAREHOUSE_ENV, MeshSettings
 from dagmesh.tools.testing import materialize, published
+from marketing.defs.revenue_outlook.product import SMOOTHING
+from sales.standards import MONTHS
 
-PRODUCTS = {"customer_segments", "customer_order_distribution", "campaign_audience"}
-FROM_SALES = {"customers", "orders"}
+PRODUCTS = {
+    "customer_segments",
+    "customer_order_distribution",
+    "campaign_audience",
+    "revenue_outlook",
+}
+FROM_SALES = {"customers", "orders", "monthly_revenue"}
 
 
 @dataclass
@@ -49,7 +56,18 @@ def marketing(tmp_path_factory) -> Iterator[MarketingRun]:
         from sales.definitions import defs as sales_location
 
         sales_defs = sales_location()
-        sales = materialize(sales_defs, [f"sales/{k}" for k in FROM_SALES], instance)
+        unpartitioned = FROM_SALES - {"monthly_revenue"}
+        sales = materialize(sales_defs, [f"sales/{k}" for k in unpartitioned], instance)
+        months = MONTHS.get_partition_keys()
+        materialize(
+            sales_defs,
+            ["sales/monthly_revenue"],
+            instance,
+            tags={
+                "dagster/asset_partition_range_start": months[0],
+                "dagster/asset_partition_range_end": months[-1],
+            },
+        )
         defs = location()
         result = materialize(defs, [f"marketing/{k}" for k in PRODUCTS], instance)
         warehouse = MeshSettings.from_env().warehouse_path
@@ -108,3 +126,28 @@ def test_campaign_audience_is_every_solvent_customer_of_the_top_revenue_segment(
         "ORDER BY c_custkey"
     )
     assert audience and audience == expected
+
+
+def test_the_revenue_outlook_is_the_smoothing_recurrence_over_sales_monthly_revenue(marketing):
+    """The pandas product, checked against the recurrence written out by hand over what sales
+    published: outlook = a * revenue + (1 - a) * previous outlook, month by month."""
+    history = marketing.sql(
+        "SELECT o_orderpriority, order_month, revenue FROM sales.monthly_revenue "
+        "ORDER BY o_orderpriority, order_month"
+    )
+    expected = {}
+    for priority, month, revenue in history:
+        months, _, _, outlook = expected.get(priority, (0, None, None, None))
+        value = float(revenue)
+        outlook = value if outlook is None else SMOOTHING * value + (1 - SMOOTHING) * outlook
+        expected[priority] = (months + 1, month, revenue, outlook)
+    rows = marketing.sql(
+        "SELECT o_orderpriority, months, last_month, last_revenue, outlook "
+        "FROM marketing.revenue_outlook ORDER BY o_orderpriority"
+    )
+    assert [r[0] for r in rows] == sorted(expected) and len(rows) == 5
+    for priority, months, last_month, last_revenue, outlook in rows:
+        want = expected[priority]
+        assert (months, last_month, last_revenue) == want[:3]
+        assert isinstance(last_revenue, Decimal)  # exact, as sales published it
+        assert abs(outlook - want[3]) <= 1e-9 * want[3]

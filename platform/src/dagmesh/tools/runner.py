@@ -116,6 +116,9 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
     waves: dict[dg.AssetKey, int] = {}
     visiting: set[dg.AssetKey] = set()
 
+    def _pid(key: dg.AssetKey) -> str:
+        return "" if partitions[key] is None else repr(partitions[key])
+
     def wave_of(key: dg.AssetKey) -> int:
         if key in waves:
             return waves[key]
@@ -124,7 +127,9 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
         visiting.add(key)
         wave = 0
         for parent in parents[key]:
-            crossing = 1 if owner[parent] != owner[key] else 0
+            # A parent in another run (another location, or another partitioning of this one, which
+            # Dagster runs separately) must be published before this product's run starts.
+            crossing = 1 if owner[parent] != owner[key] or _pid(parent) != _pid(key) else 0
             wave = max(wave, wave_of(parent) + crossing)
         visiting.discard(key)
         waves[key] = wave
@@ -136,7 +141,7 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
     last_wave = max((wave_of(key) for key in parents), default=0) + 1
     for key in parents:
         pdef = partitions[key]
-        pid = "" if pdef is None else repr(pdef)
+        pid = _pid(key)
         partitions_by_id[pid] = pdef
         wave = last_wave if owner[key] in OBSERVER_LOCATIONS else wave_of(key)
         grouped[(wave, owner[key], pid)].append(key)
