@@ -16,7 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP = "import sys; sys.path.insert(0, '.'); from dagmesh.tools.cli import _load; _load(None)"
@@ -77,7 +81,57 @@ def _mesh(home: Path, env: dict[str, str]) -> dict:
     dagmesh = Path(sys.executable).parent / "dagmesh"
     seconds, peak, _ = _timed([str(dagmesh), "run", "--json", str(outcomes)], env)
     detail = json.loads(outcomes.read_text())
-    return {"wall_seconds": seconds, "peak_rss_mib": peak, "products": detail["products"]}
+    return {
+        "wall_seconds": seconds,
+        "peak_rss_mib": peak,
+        "products": detail["products"],
+        "warehouse": run_home / "warehouse.duckdb",
+    }
+
+
+# TPC-H queries the sample mesh publishes, and the product that is each one's answer.
+TPCH_PRODUCTS = {
+    1: "sales.pricing_summary",
+    3: "sales.shipping_priority",
+    5: "logistics.local_supplier_volume",
+    12: "logistics.shipping_modes",
+    13: "marketing.customer_order_distribution",
+}
+ANSWERED_SCALES = (0.01, 0.1, 1.0)  # the scales whose answers DuckDB's tpch extension ships
+
+
+def answers_equal(warehouse: Path, scale: float) -> dict[int, bool]:
+    """Each TPC-H product against the official answer, typed by the product's column types, exactly."""
+    from dagmesh.storage.sources.tpch import tpch_connection
+
+    found = {}
+    with tpch_connection() as answers, duckdb.connect(str(warehouse), read_only=True) as con:
+        for query_nr, table in TPCH_PRODUCTS.items():
+            text = answers.execute(
+                "SELECT answer FROM tpch_answers() WHERE query_nr = ? AND scale_factor = ?",
+                [query_nr, scale],
+            ).fetchone()[0]
+            _header, *rows = text.strip("\n").split("\n")
+            relation = con.sql(f"SELECT * FROM {table}")
+            types = [str(t) for t in relation.types]
+            expected = [
+                tuple(_parse(v, t) for v, t in zip(row.split("|"), types, strict=True))
+                for row in rows
+            ]
+            found[query_nr] = sorted(relation.fetchall()) == sorted(expected)
+    return found
+
+
+def _parse(text: str, type_: str) -> object:
+    if type_.startswith("DECIMAL"):
+        return Decimal(text)
+    if type_ == "DATE":
+        return date.fromisoformat(text)
+    if type_ in ("BIGINT", "INTEGER"):
+        return int(text)
+    if type_ == "DOUBLE":
+        return float(text)
+    return text
 
 
 def run(scale: float, repeats: int = 1, memory_limit: str = "2GB") -> dict:
@@ -129,6 +183,9 @@ def run(scale: float, repeats: int = 1, memory_limit: str = "2GB") -> dict:
         "run_overhead_seconds": mesh["wall_seconds"] - startup - steps,
         "products": products,
         "all_published": all(p["status"] == "published" for p in products),
+        "answers_equal": answers_equal(mesh["warehouse"], scale)
+        if scale in ANSWERED_SCALES
+        else {},
     }
 
 
@@ -136,6 +193,10 @@ def targets(results: list[dict]) -> dict[str, bool]:
     """The issue's bars: SF 1 within 2.5x of the floor under 1.5 GB; SF 10 within 3x under 4 GB."""
     found: dict[str, bool] = {}
     for r in results:
+        if r["answers_equal"]:
+            found[f"SF {r['scale_factor']:g}: TPC-H products equal tpch_answers()"] = all(
+                r["answers_equal"].values()
+            )
         if r["scale_factor"] == 1:
             found["SF 1: dagmesh run <= 2.5x floor"] = r["vs_floor"] <= 2.5
             found["SF 1: peak RSS < 1.5 GB"] = r["peak_rss_mib"] < 1536

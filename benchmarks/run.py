@@ -79,20 +79,27 @@ def _md_validation(results: list[dict]) -> list[str]:
     return lines
 
 
+def _answers(r: dict) -> str:
+    if not r["answers_equal"]:
+        return "no official answers at this scale"
+    wrong = [f"Q{q}" for q, ok in r["answers_equal"].items() if not ok]
+    return "all equal" if not wrong else f"DIFFER: {', '.join(wrong)}"
+
+
 def _md_e2e(results: list[dict]) -> list[str]:
     lines = [
         "## End to end: `dagmesh run` of the sample mesh vs the plain-DuckDB floor",
         "",
         "| TPC-H SF | dagmesh run | floor | dagmesh / floor | peak RSS | floor peak RSS | start (import + load) "
-        "| steps | run overhead | floor engine | all published |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| steps | run overhead | floor engine | all published | TPC-H answers |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['scale_factor']:g} | {r['wall_seconds']:.1f}s | {r['floor_wall_seconds']:.1f}s "
             f"| {r['vs_floor']:.2f}x | {r['peak_rss_mib']:.0f} MiB | {r['floor_peak_rss_mib']:.0f} MiB "
             f"| {r['startup_seconds']:.1f}s | {r['step_seconds']:.1f}s | {r['run_overhead_seconds']:.1f}s "
-            f"| {r['floor_engine_seconds']:.1f}s | {r['all_published']} |"
+            f"| {r['floor_engine_seconds']:.1f}s | {r['all_published']} | {_answers(r)} |"
         )
     largest = max(results, key=lambda r: r["scale_factor"])
     lines += [
