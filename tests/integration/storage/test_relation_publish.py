@@ -537,7 +537,9 @@ def test_a_collated_string_column_is_audited_and_published_as_pandas_compares_st
         warehouse.publish_relation(accounts, con, relation)
     except ContractViolation as error:
         (failed,) = error.result.failed
-        assert failed.column == "account" and failed.check.startswith("isin")
+        # refused as an isin failure, or as a column whose collation pandas does not have
+        collation = failed.check.startswith("dtype") and "collation" in str(failed.samples)
+        assert failed.column == "account" and (failed.check.startswith("isin") or collation)
         assert not warehouse.table_exists(("shop", "accounts"))
         return
     Accounts.validate(warehouse.read(("shop", "accounts")))  # pandera: 'cash' is not allowed

@@ -41,8 +41,15 @@ class ProductKind(StrEnum):
     RELATION = "relation"  # a DuckDB relation inside the warehouse: no row crosses into Python
 
 
+_DATAFRAME_NAMES = frozenset(("DataFrame", "pd.DataFrame", "pandas.DataFrame"))
+
+
 def _is_relation(annotation: Any) -> bool:
     return annotation is Relation or annotation in _RELATION_NAMES
+
+
+def _is_dataframe(annotation: Any) -> bool:
+    return annotation is pd.DataFrame or annotation in _DATAFRAME_NAMES
 
 
 def _kind(product: str, fn: Callable[..., Any], inputs: Mapping[str, ProductRef]) -> ProductKind:
@@ -63,7 +70,7 @@ def _kind(product: str, fn: Callable[..., Any], inputs: Mapping[str, ProductRef]
                 f"input {param!r} is annotated as a Relation, but the product returns a DataFrame; "
                 "annotate the return `-> Relation` to compute it in the warehouse",
             )
-        if kind is ProductKind.RELATION and annotation is pd.DataFrame:
+        if kind is ProductKind.RELATION and _is_dataframe(annotation):
             raise _problem(
                 product,
                 f"input {param!r} is annotated as a DataFrame, but the product returns a Relation "

@@ -19,7 +19,6 @@ import duckdb
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.product import Relation
-from dagmesh.storage.sql import quote_identifier
 
 _SESSION: contextvars.ContextVar[EngineSession | None] = contextvars.ContextVar(
     "dagmesh_engine_session", default=None
@@ -37,20 +36,21 @@ class EngineSession:
     """One step's engine: its connection, and the names its queries bound relations to."""
 
     connection: duckdb.DuckDBPyConnection
-    views: dict[str, int] = field(default_factory=dict)  # view name -> id() of the relation
+    # view name -> the relation itself: kept alive, so no later relation can be mistaken for it
+    views: dict[str, Relation] = field(default_factory=dict)
 
     def bind(self, name: str, relation: Relation) -> None:
         """Make `relation` visible to SQL as `name` for the rest of the step. A name stays bound to
         one relation: a lazily built result may still read the view when it is published."""
         bound = self.views.get(name)
-        if bound is not None and bound != id(relation):
+        if bound is not None and bound is not relation:
             raise RelationBindingError(
                 f"two queries of this step name different relations {name!r}; a relation built by "
                 "the first would read the second. Give each a name of its own."
             )
         if bound is None:
-            relation.create_view(name, replace=True)
-            self.views[name] = id(relation)
+            register_view(self.connection, name, relation)
+            self.views[name] = relation
 
     def private_name(self, stem: str) -> str:
         """A view name no query of the product can have used."""
@@ -58,8 +58,26 @@ class EngineSession:
 
     def close(self) -> None:
         for name in self.views:
-            self.connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+            self.connection.unregister(name)
         self.views.clear()
+
+
+class ForeignRelationError(DagmeshError):
+    """A relation of another DuckDB connection: this one cannot read it."""
+
+
+def register_view(con: duckdb.DuckDBPyConnection, name: str, relation: Relation) -> None:
+    """`relation` as a temporary view `name` of `con`: never a view in the warehouse file, which
+    `Relation.create_view` would make (and a crash would leave behind)."""
+    try:
+        con.register(name, relation)
+    except duckdb.InvalidInputException as error:
+        if "another Connection" not in str(error):
+            raise
+        raise ForeignRelationError(
+            f"the relation given as {name!r} was made on another DuckDB connection; build it from the "
+            "product's inputs, its sources or query(), which all run on the step's engine"
+        ) from None
 
 
 @contextmanager
@@ -99,5 +117,5 @@ def relation_query(
         if session is not None:
             session.bind(name, relation)
         else:
-            relation.create_view(name, replace=True)
+            register_view(connection, name, relation)
     return connection.sql(sql, params=list(params) if params else None)

@@ -33,8 +33,9 @@ from dagmesh.core.errors import (
 from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
-from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table, nan_is_a_value
-from dagmesh.storage.engine import Relation
+from dagmesh.storage import relation_types
+from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table
+from dagmesh.storage.engine import ForeignRelationError, Relation, register_view
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
 from dagmesh.storage.reads import read_whole_table
@@ -154,6 +155,8 @@ class MeshWarehouse(DuckDBResource):
         while True:
             try:
                 con = duckdb.connect(self.database, config=self._config())
+                # A long query would draw DuckDB's progress bar into the run's captured stdout.
+                con.execute("SET enable_progress_bar = false")
                 break
             except (duckdb.IOException, RuntimeError) as error:
                 if not _is_lock_error(error) or time.monotonic() > deadline:
@@ -336,13 +339,20 @@ class MeshWarehouse(DuckDBResource):
         if len(set(names)) != len(names):
             raise DagmeshError(f"{target.product} returned a relation with duplicated column names")
         _check_shape(target, contract, names)
-        type_failures = _relation_type_outcomes(contract, relation)
-        if type_failures:
-            rows = int(relation.aggregate("COUNT(*)").fetchone()[0])
-            raise ContractViolation(target.product, target.owners, AuditResult(rows, type_failures))
-        relation.create_view(_INCOMING, replace=True)
+        try:
+            register_view(con, _INCOMING, relation)
+        except ForeignRelationError as error:
+            raise DagmeshError(
+                f"{target.product} (owners: {', '.join(target.owners)}): {error}. Nothing was published."
+            ) from None
         in_place = partition is None and not contract.masked
         try:
+            type_failures = relation_types.type_outcomes(con, contract, relation, _INCOMING)
+            if type_failures:
+                rows = int(relation.aggregate("COUNT(*)").fetchone()[0])
+                raise ContractViolation(
+                    target.product, target.owners, AuditResult(rows, type_failures)
+                )
             if in_place:
                 result = self._publish_in_place(con, target)
             else:
@@ -351,7 +361,7 @@ class MeshWarehouse(DuckDBResource):
         finally:
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_STAGE)}")
-            con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_INCOMING)}")
+            con.unregister(_INCOMING)
         return PublishResult(
             table=f"{target.table[0]}.{target.table[1]}",
             rows=result.rows,
@@ -372,13 +382,13 @@ class MeshWarehouse(DuckDBResource):
                 int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if exists else None
             )
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
-            projection = _relation_projection(contract)
+            projection = relation_types.projection(contract)
             con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS "
                 f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
             )
             result = audit_staged_table(con, table, contract, _frame_reader(con, table, contract))
-            outcomes = list(result.outcomes)
+            outcomes = [*relation_types.storable_outcomes(con, table, contract), *result.outcomes]
             if previous is not None:
                 refusal = target.volume.refusal(previous, result.rows)
                 if refusal is not None:
@@ -402,7 +412,7 @@ class MeshWarehouse(DuckDBResource):
         contract = target.contract
         assert contract is not None
         stage = quote_identifier(_STAGE)
-        projection = _relation_projection(contract)
+        projection = relation_types.projection(contract)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {stage} AS "
             f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
@@ -412,45 +422,13 @@ class MeshWarehouse(DuckDBResource):
         result = audit_staged_table(
             con, stage, contract, _frame_reader(con, stage, contract), unique_over=keyed
         )
+        storable = relation_types.storable_outcomes(con, stage, contract)
+        result = AuditResult(result.rows, [*storable, *result.outcomes])
         result = _with_write_guards(con, target, partition, result, exists)
         if not result.passed:
             raise ContractViolation(target.product, target.owners, result)
         _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {})
         return result
-
-
-def _relation_type_outcomes(contract: Contract, relation: Relation) -> list[CheckOutcome]:
-    """A relation's column types against the contract's DuckDB types: any difference is a dtype failure,
-    as pandera fails a column of the wrong dtype (cast in the query to publish another type)."""
-    types = dict(zip(relation.columns, (str(t) for t in relation.types), strict=True))
-    outcomes = []
-    for column in contract.columns:
-        found = types[column.name]
-        if found != column.duckdb_type:
-            outcomes.append(
-                CheckOutcome(
-                    column.name,
-                    f"dtype({column.duckdb_type})",
-                    1,
-                    "duckdb",
-                    [{f"{column.name} (type of the column)": found}],
-                )
-            )
-    return outcomes
-
-
-def _relation_projection(contract: Contract) -> str:
-    """The contract's columns of an in-warehouse result. A NaN in a numpy float column is pandas' null,
-    as a frame's NaN arrives as NULL: it is stored as NULL here too, so both paths publish the same
-    table and the audit judges it as pandera judges that column."""
-    parts = []
-    for column in contract.columns:
-        col = quote_identifier(column.name)
-        if pa.types.is_floating(column.arrow_type) and not nan_is_a_value(column):
-            parts.append(f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END AS {col}")
-        else:
-            parts.append(col)
-    return ", ".join(parts)
 
 
 def _frame_reader(
