@@ -126,9 +126,9 @@ def storable_outcomes(
             )
     if not rules:
         return []
-    select = ", ".join(f"count_if({predicate})" for _, _, predicate, _ in rules)
+    selected = ", ".join(f"count_if({predicate})" for _, _, predicate, _ in rules)
     params = [p for *_, rule_params in rules for p in rule_params]
-    counts = con.execute(f"SELECT {select} FROM {table}", params).fetchone()
+    counts = con.execute(f"SELECT {selected} FROM {table}", params).fetchone()
     outcomes = []
     for (column, label, predicate, rule_params), failures in zip(rules, counts, strict=True):
         if not failures:
