@@ -320,3 +320,64 @@ def test_integer_key_uniqueness_agrees_with_pandas(values: list[int | None]) -> 
 @given(st.lists(wide_ints, max_size=12))
 def test_integer_key_uniqueness_agrees_with_pandas_on_random_keys(values: list[int | None]) -> None:
     assert key_failures(values) == key_duplicates(values)
+
+
+class Pairs(pa.DataFrameModel):
+    """A two-integer key, as an order line's (order id, line number)."""
+
+    a: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    b: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["a", "b"]
+
+
+EXTREMES = [-(2**63), 2**63 - 1, 0, -1, 1]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(EXTREMES)),
+            st.one_of(st.none(), st.integers(0, 6), st.sampled_from(EXTREMES)),
+        ),
+        max_size=40,
+    )
+)
+def test_a_two_integer_key_counts_duplicates_as_pandera_does(pairs):
+    """The two-column key is counted with a bitmap of the product of the two ranges when both are
+    dense and null-free, by hashing otherwise: dense and sparse ranges, negative values, the int64
+    extremes (whose span overflows a 64-bit product) and nulls must all give pandera's verdict."""
+    frame = pd.DataFrame(
+        {
+            "a": pd.array([p[0] for p in pairs], dtype="Int64"),
+            "b": pd.array([p[1] for p in pairs], dtype="Int64"),
+        }
+    )
+    contract = read_contract(Pairs)
+    (outcome,) = duckdb_audit(frame, contract).outcomes
+    duplicated = int(frame.duplicated(subset=["a", "b"], keep=False).sum())
+    assert outcome.failures == duplicated
+    try:
+        Pairs.validate(frame, lazy=True)
+        pandera_passed = True
+    except SchemaErrors:
+        pandera_passed = False
+    assert outcome.passed == pandera_passed
+
+
+def test_a_dense_two_integer_key_of_a_million_lines_is_counted_exactly():
+    """Order lines 1..7 of 150,000 orders: unique, then one line repeated."""
+    orders, lines = 150_000, 7
+    keys = pd.DataFrame(
+        {
+            "a": pd.array([o for o in range(orders) for _ in range(lines)], dtype="Int64"),
+            "b": pd.array([n for _ in range(orders) for n in range(1, lines + 1)], dtype="Int64"),
+        }
+    )
+    contract = read_contract(Pairs)
+    assert duckdb_audit(keys, contract).passed
+    repeated = pd.concat([keys, keys.iloc[[12345]]], ignore_index=True)
+    (outcome,) = duckdb_audit(repeated, contract).outcomes
+    assert outcome.failures == 2

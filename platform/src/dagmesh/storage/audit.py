@@ -297,6 +297,10 @@ class UniqueKey:
 
     def probes(self) -> list[str]:
         cols = [quote_identifier(c) for c in self.columns]
+        if self.bitmap and len(cols) == 2:  # both ranges, and the rows where neither is null
+            a, b = cols
+            both = f"count_if({a} IS NOT NULL AND {b} IS NOT NULL)"
+            return [f"MIN({a})", f"MAX({a})", f"MIN({b})", f"MAX({b})", both]
         if self.bitmap:
             return [f"MIN({cols[0]})", f"MAX({cols[0]})", f"COUNT({cols[0]})"]
         if len(cols) == 1:  # nulls count as one key, as in pandas' `duplicated`
@@ -308,7 +312,9 @@ def _unique_keys(contract: Contract, types: dict[str, str]) -> list[UniqueKey]:
     keys = [(c.name,) for c in contract.columns if c.unique]
     if contract.unique_together:
         keys.append(tuple(contract.unique_together))
-    return [UniqueKey(k, len(k) == 1 and types.get(k[0]) in _BITMAP_TYPES) for k in keys]
+    return [
+        UniqueKey(k, len(k) <= 2 and all(types.get(c) in _BITMAP_TYPES for c in k)) for k in keys
+    ]
 
 
 def _distinct_keys(
@@ -317,6 +323,8 @@ def _distinct_keys(
     """How many distinct keys `table` has (nulls as one key), from the main scan's probes."""
     if not key.bitmap:
         return int(probed[0])
+    if len(key.columns) == 2:
+        return _distinct_pairs(con, table, key, rows, probed)
     low, high, non_null = probed
     nulls = int(rows > non_null)
     if not non_null:
@@ -330,6 +338,27 @@ def _distinct_keys(
     else:
         query, params = f"SELECT COUNT(DISTINCT {col}) FROM {table}", []
     return int(con.execute(query, params).fetchone()[0]) + nulls
+
+
+def _distinct_pairs(
+    con: duckdb.DuckDBPyConnection, table: str, key: UniqueKey, rows: int, probed: Sequence[Any]
+) -> int:
+    """Distinct keys of a two-integer key (an order line: order id and line number): each pair is one
+    bit of the product of the two ranges, so a dense key is counted by a bitmap, like a one-column key,
+    instead of hashing every pair. With a null in the key, or sparse ranges, a hash count decides."""
+    low_a, high_a, low_b, high_b, both = probed
+    a, b = (quote_identifier(c) for c in key.columns)
+    if rows and both == rows:
+        width = int(high_b) - int(low_b) + 1
+        span = (int(high_a) - int(low_a) + 1) * width
+        if rows > span:  # more pairs than the ranges can hold: duplicates for certain
+            return span
+        if span <= min(_MAX_BITMAP_BITS, _BITS_PER_ROW * rows):
+            bit = f"({a} - ?) * ? + ({b} - ?)"
+            query = f"SELECT bit_count(bitstring_agg({bit}, 0, ?)) FROM {table}"
+            return int(con.execute(query, [low_a, width, low_b, span - 1]).fetchone()[0])
+    query = f"SELECT COUNT(DISTINCT struct_pack({a}, {b})) FROM {table}"
+    return int(con.execute(query).fetchone()[0])
 
 
 def duplicate_rows_query(table: str, columns: Sequence[str]) -> str:
