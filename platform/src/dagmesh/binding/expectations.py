@@ -1,12 +1,19 @@
 """Great Expectations suites attached to a product, run as the `expectations` asset check.
 
 A product declares a list of GX expectations beside its contract; after the product publishes, the check
-reads the published table through Arrow (only the columns the suite names) and validates it with GX's pandas
-engine. GX's SQL datasource over DuckDB would avoid the pandas copy, but on GX 1.24 with duckdb-engine it
-computes no metric rows: every expectation fails with `list index out of range` and `validate()` raises
-nothing (verified with DuckDB 1.5.5, duckdb-engine 0.15 and 0.17, SQLAlchemy 2.0 and 2.1). A guard makes that
-kind of silent failure loud: if GX evaluated fewer expectations than declared, or any raised inside, the check
-errors instead of reporting a verdict.
+decides them on the published table. The common ones (not null, unique, between, in set, row count) are
+compiled to one DuckDB query where SQL decides exactly as GX's pandas engine would on the table read into
+pandas (`dagmesh.storage.expectation_sql`); the rest go to GX's pandas engine, on only the columns they
+name, read through Arrow. The results table says which engine decided each expectation. GX validates (and
+`validate_frame` imports it) only when something is left for it; a suite function still imports GX to
+build its expectations, which are GX objects.
+
+GX's SQL datasource over DuckDB is no alternative: on GX 1.24 with duckdb-engine it computes no metric rows,
+so every expectation fails with `list index out of range` and `validate()` raises nothing (verified with
+DuckDB 1.5.5, duckdb-engine 0.15 and 0.17, SQLAlchemy 2.0 and 2.1). A guard makes that kind of silent
+failure loud: if GX evaluated fewer expectations than it was given, or any raised inside, the check errors
+instead of reporting a verdict. (A GX suite also drops an expectation equal to one already in it, which the
+guard reports the same way.)
 """
 
 from __future__ import annotations
@@ -18,15 +25,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.core.markdown import markdown_table
+from dagmesh.storage.expectation_sql import ENGINE as SQL_ENGINE
+from dagmesh.storage.expectation_sql import evaluate_in_duckdb
 from dagmesh.storage.frames import arrow_to_pandas
 from dagmesh.storage.sql import qualified_name, quote_identifier
 from dagmesh.storage.warehouse import MeshWarehouse, table_exists_in
 
 EXPECTATIONS_CHECK = "expectations"
+GX_ENGINE = "gx"
+_POSITION = "dagmesh_position"  # in a copied expectation's meta: where it stands in the suite
 
 
 class ExpectationsNotEvaluatedError(DagmeshError):
@@ -40,6 +52,7 @@ class ExpectationResult:
     success: bool
     observed: Any
     unexpected_count: int | None
+    engine: str = GX_ENGINE  # which engine decided it: "duckdb" (compiled SQL) or "gx"
 
 
 def _columns(expectations: Sequence[Any]) -> list[str]:
@@ -58,7 +71,8 @@ def _columns(expectations: Sequence[Any]) -> list[str]:
 def validate_frame(
     product: str, frame: pd.DataFrame, expectations: Sequence[Any]
 ) -> list[ExpectationResult]:
-    """Run `expectations` on `frame` with GX; raise if GX did not really evaluate every one."""
+    """Run `expectations` on `frame` with GX, results in the order given; raise if GX did not really
+    evaluate every one."""
     # No usage analytics calls from a closed network.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     # GX is slow to import: only locations with suites pay for it.
@@ -75,14 +89,17 @@ def validate_frame(
         batch_parameters={"dataframe": frame}
     )
     suite = gx.ExpectationSuite(name=product)
-    for expectation in expectations:
-        copied = copy.deepcopy(
-            expectation
-        )  # a suite takes ownership (ids): keep the declaration clean
+    for position, expectation in enumerate(expectations):
+        # A suite takes ownership (ids): keep the declaration clean.
+        copied = copy.deepcopy(expectation)
         copied.id = None
+        # GX orders its results its own way (by column, not as declared): the position rides in `meta`,
+        # which GX carries into each result's configuration.
+        copied.meta = {**(copied.meta or {}), _POSITION: position}
         suite.add_expectation(copied)
     outcome = batch.validate(suite)
     results = list(outcome.results)
+    positions = [(r.expectation_config.meta or {}).get(_POSITION) for r in results]
     broken = [
         r.expectation_config.type
         for r in results
@@ -92,12 +109,14 @@ def validate_frame(
             for info in [r.exception_info, *r.exception_info.values()]
         )
     ]
-    if len(results) != len(expectations) or broken:
+    complete = len(positions) == len(expectations) and set(positions) == set(range(len(positions)))
+    if not complete or broken:
         raise ExpectationsNotEvaluatedError(
             f"great-expectations evaluated {len(results)} of {len(expectations)} expectation(s) of {product}"
             + (f"; these raised inside GX: {', '.join(broken)}" if broken else "")
             + ". No verdict is reported: fix the suite or the GX installation."
         )
+    in_order = sorted(zip(positions, results, strict=True), key=lambda pair: pair[0])
     return [
         ExpectationResult(
             expectation=r.expectation_config.type,
@@ -106,13 +125,13 @@ def validate_frame(
             observed=r.result.get("observed_value"),
             unexpected_count=r.result.get("unexpected_count"),
         )
-        for r in results
+        for _position, r in in_order
     ]
 
 
 def _markdown(results: Sequence[ExpectationResult]) -> str:
     return markdown_table(
-        ("expectation", "column", "passed", "observed", "unexpected"),
+        ("expectation", "column", "passed", "observed", "unexpected", "engine"),
         (
             (
                 r.expectation,
@@ -120,10 +139,92 @@ def _markdown(results: Sequence[ExpectationResult]) -> str:
                 "yes" if r.success else "no",
                 "" if r.observed is None else r.observed,
                 "" if r.unexpected_count is None else r.unexpected_count,
+                r.engine,
             )
             for r in results
         ),
     )
+
+
+@dataclass(frozen=True)
+class DecidedInDuckdb:
+    """A suite after its SQL pass: the results DuckDB decided (by position in the suite), the rest and
+    the frame GX decides them on. The frame is read while the connection is open; GX runs after it is
+    closed, so a slow suite does not hold the warehouse."""
+
+    product: str
+    expectations: tuple[Any, ...]
+    results: dict[int, ExpectationResult]
+    leftover: tuple[int, ...]
+    frame: pd.DataFrame | None
+
+    def finish(self) -> list[ExpectationResult]:
+        """Every result in suite order, the leftovers decided by GX; raise unless each was evaluated."""
+        results = dict(self.results)
+        if self.leftover:
+            assert self.frame is not None
+            leftover = [self.expectations[position] for position in self.leftover]
+            decided = validate_frame(self.product, self.frame, leftover)
+            for position, expectation, result in zip(self.leftover, leftover, decided, strict=True):
+                declared = getattr(expectation, "expectation_type", result.expectation)
+                if result.expectation != declared:
+                    raise ExpectationsNotEvaluatedError(
+                        f"great-expectations answered {result.expectation} for {declared} of "
+                        f"{self.product}: its results do not line up with the suite. "
+                        "No verdict is reported."
+                    )
+                results[position] = result
+        if sorted(results) != list(range(len(self.expectations))):
+            raise ExpectationsNotEvaluatedError(
+                f"{len(results)} of {len(self.expectations)} expectation(s) of {self.product} were "
+                "evaluated. No verdict is reported."
+            )
+        return [results[position] for position in range(len(self.expectations))]
+
+
+def decide_in_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    product: str,
+    table: tuple[str, str],
+    expectations: Sequence[Any],
+) -> DecidedInDuckdb:
+    """Decide what SQL decides exactly as GX's pandas engine in one query over the published `table`,
+    and read the columns the other expectations name (only if there are any) for GX."""
+    name = qualified_name(table)
+    evaluation = evaluate_in_duckdb(con, name, expectations)
+    results = {
+        position: ExpectationResult(
+            expectation=v.expectation,
+            column=v.column,
+            success=v.success,
+            observed=v.observed,
+            unexpected_count=v.unexpected_count,
+            engine=SQL_ENGINE,
+        )
+        for position, v in evaluation.verdicts.items()
+    }
+    frame = None
+    if evaluation.leftover:
+        named = _columns([expectations[position] for position in evaluation.leftover])
+        # A column the table lacks is not selected (DuckDB would refuse the query): GX reports it.
+        present = [c for c in named if c in evaluation.columns]
+        if present or not named:
+            selected = ", ".join(quote_identifier(c) for c in present) or "*"
+            frame = arrow_to_pandas(con.execute(f"SELECT {selected} FROM {name}").to_arrow_table())
+        else:
+            frame = pd.DataFrame(index=pd.RangeIndex(evaluation.rows))
+    return DecidedInDuckdb(product, tuple(expectations), results, tuple(evaluation.leftover), frame)
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    product: str,
+    table: tuple[str, str],
+    expectations: Sequence[Any],
+) -> list[ExpectationResult]:
+    """Decide `expectations` on the published `table`, in suite order: in DuckDB where SQL decides
+    exactly as GX's pandas engine, the rest with GX on a frame of only the columns they name."""
+    return decide_in_duckdb(con, product, table, expectations).finish()
 
 
 def expectations_check(
@@ -154,17 +255,17 @@ def expectations_check(
     )
     def _check(warehouse: MeshWarehouse) -> dg.AssetCheckResult:
         expectations_now = resolved()
-        columns = _columns(expectations_now)
         with warehouse.get_connection() as con:
             if not table_exists_in(con, table):
                 return dg.AssetCheckResult(
                     passed=False, metadata={"error": f"{product} is not published yet"}
                 )
-            selected = ", ".join(quote_identifier(c) for c in columns) or "*"
-            arrow = con.execute(f"SELECT {selected} FROM {qualified_name(table)}").to_arrow_table()
-        frame = arrow_to_pandas(arrow)
-        results = validate_frame(product, frame, expectations_now)
+            decided = decide_in_duckdb(con, product, table, expectations_now)
+        results = decided.finish()
         failed = [r for r in results if not r.success]
+        engines = {
+            engine: sum(r.engine == engine for r in results) for engine in (SQL_ENGINE, GX_ENGINE)
+        }
         return dg.AssetCheckResult(
             passed=not failed,
             severity=dg.AssetCheckSeverity.WARN,
@@ -173,6 +274,7 @@ def expectations_check(
                 "failed": len(failed),
                 "failed_expectations": [f"{r.expectation}({r.column or ''})" for r in failed],
                 "results": dg.MetadataValue.md(_markdown(results)),
+                "engines": engines,  # how many expectations each engine decided
             },
         )
 
