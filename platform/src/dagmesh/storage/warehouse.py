@@ -99,6 +99,17 @@ class PublishResult:
     audit: AuditResult
     columns: list[tuple[str, str]]  # (name, DuckDB type) of the published table
 
+    @classmethod
+    def of(
+        cls, target: PublishTarget, audit: AuditResult, columns: Sequence[tuple]
+    ) -> PublishResult:
+        return cls(
+            table=f"{target.table[0]}.{target.table[1]}",
+            rows=audit.rows,
+            audit=audit,
+            columns=[(str(n), str(t)) for n, t in columns],
+        )
+
 
 def table_for_key(path: Sequence[str]) -> tuple[str, str]:
     """Asset key `[domain, product]` -> schema `domain`, table `product`; deeper keys fold into the table."""
@@ -305,12 +316,7 @@ class MeshWarehouse(DuckDBResource):
                 con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
                 con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
                 con.unregister(_INCOMING)
-        return PublishResult(
-            table=f"{target.table[0]}.{target.table[1]}",
-            rows=result.rows,
-            audit=result,
-            columns=[(str(n), str(t)) for n, t in columns],
-        )
+        return PublishResult.of(target, result, columns)
 
     def publish_relation(
         self,
@@ -362,12 +368,7 @@ class MeshWarehouse(DuckDBResource):
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_STAGE)}")
             con.unregister(_INCOMING)
-        return PublishResult(
-            table=f"{target.table[0]}.{target.table[1]}",
-            rows=result.rows,
-            audit=result,
-            columns=[(str(n), str(t)) for n, t in columns],
-        )
+        return PublishResult.of(target, result, columns)
 
     def _publish_in_place(
         self, con: duckdb.DuckDBPyConnection, target: PublishTarget
