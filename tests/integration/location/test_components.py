@@ -115,3 +115,77 @@ def test_yaml_columns_declare_exact_decimal_and_date_types(tmp_path):
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.execute("SELECT day, amount FROM shopexact.daily_sales").fetchall()
     assert rows == [(date(1995, 3, 15), Decimal("0.10"))]
+
+
+SOURCED = """\
+type: dagmesh.location.components.DataProductComponent
+attributes:
+  name: returned_lines
+  description: Line items returned, per ship mode, straight from the TPC-H source.
+  owners: [team:shop]
+  access: public
+  version: 1.0.0
+  slo: {max_lag_hours: 26}
+  sources: {lineitem: tpch.lineitem}
+  unique_together: [l_shipmode]
+  columns:
+    - {name: l_shipmode, type: str, description: Ship mode.}
+    - {name: lines, type: int64, description: Returned lines., checks: {gt: 0}}
+    - {name: units, type: "decimal(38,2)", description: Units returned., checks: {gt: 0}}
+  sql: |
+    SELECT l_shipmode, COUNT(*) AS lines, SUM(l_quantity) AS units
+    FROM lineitem WHERE l_returnflag = 'R' GROUP BY l_shipmode ORDER BY l_shipmode
+"""
+
+
+def test_a_yaml_sql_product_reads_its_sources_inside_the_warehouse(tmp_path):
+    """`sources: {view: resource.table}` gives the SQL a source table as a relation of the domain's
+    resource: the product is computed in DuckDB and equals the same query over the raw Parquet file."""
+    from dagmesh import TpchSource
+    from dagmesh.declare.product import ProductKind
+
+    project = _project(tmp_path, "shopsourced", {"returned_lines": SOURCED})
+    resources = project / "src" / "shopsourced" / "defs" / "resources.py"
+    resources.write_text(
+        "import dagster as dg\nfrom dagmesh import TpchSource\n\n\n@dg.definitions\n"
+        "def resources():\n    return dg.Definitions(resources={'tpch': TpchSource.from_settings()})\n"
+    )
+    settings = MeshSettings(home=tmp_path, warehouse_path=tmp_path / "w.duckdb", tpch_scale=0.01)
+    defs = load_domain(project, settings=settings)
+    (product,) = declared_products(defs).values()
+    assert product.kind is ProductKind.RELATION and product.resource_params == ("tpch",)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(defs.assets, resources=defs.resources, instance=instance)
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        published = con.execute(
+            "SELECT l_shipmode, lines, units FROM shopsourced.returned_lines ORDER BY l_shipmode"
+        ).fetchall()
+    raw = TpchSource.from_settings().query_files(
+        "SELECT l_shipmode, COUNT(*), SUM(l_quantity) FROM lineitem WHERE l_returnflag = 'R' "
+        "GROUP BY l_shipmode ORDER BY l_shipmode"
+    )
+    assert published == raw and len(published) == 7
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ("{lineitem: lineitem}", "must be 'resource.table'"),
+        ("{Line: tpch.lineitem}", "lower_snake_case"),
+        ("{items: tpch.lineitem}", "apart from the inputs"),
+    ],
+)
+def test_yaml_sources_that_cannot_be_read_are_refused_when_the_location_loads(
+    tmp_path, sources, message
+):
+    """A source that names no resource table, or collides with an input, stops the location with the
+    product and the reason, before anything runs."""
+    from dagmesh import ProductDefinitionError
+
+    text = GOOD.replace("  sql:", f"  sources: {sources}\n  sql:")
+    name = f"shopsources{abs(hash(sources)) % 1000}"
+    with pytest.raises(ProductDefinitionError) as raised:
+        load_domain(_project(tmp_path, name, {"brand_totals": text}))
+    assert message in str(raised.value) and "brand_totals" in str(raised.value)
