@@ -4,7 +4,8 @@ What `dagmesh run` publishes, minus everything the platform adds (Dagster runs, 
 publication log, governance): each source-aligned product as `CREATE TABLE ... AS SELECT` of its contract's
 columns from the TPC-H Parquet files (integers widened to BIGINT, as `TpchSource` does), then every derived
 product with the query its product runs (monthly revenue for all months at once; customer segments, a pandas
-product in the mesh, as the equivalent SQL). The scorecard is left out: it reads Dagster's instance, not data.
+product once, as the equivalent SQL). Left out: the scorecard, which reads Dagster's instance, not data, and
+the revenue outlook, a pandas recurrence over 400 monthly rows, which is no engine work.
 
 Run as `python -m benchmarks.floor DIRECTORY DATABASE`: a process of its own that imports only DuckDB,
 so its time and peak memory are the engine's.

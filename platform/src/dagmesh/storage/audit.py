@@ -348,16 +348,17 @@ def _distinct_pairs(
     instead of hashing every pair. With a null in the key, or sparse ranges, a hash count decides."""
     low_a, high_a, low_b, high_b, both = probed
     a, b = (quote_identifier(c) for c in key.columns)
+    cols = f"{a}, {b}"
     if rows and both == rows:
         width = int(high_b) - int(low_b) + 1
         span = (int(high_a) - int(low_a) + 1) * width
         if rows > span:  # more pairs than the ranges can hold: duplicates for certain
             return span
         if span <= min(_MAX_BITMAP_BITS, _BITS_PER_ROW * rows):
-            bit = f"({a} - ?) * ? + ({b} - ?)"
-            query = f"SELECT bit_count(bitstring_agg({bit}, 0, ?)) FROM {table}"
+            col = f"({a} - ?) * ? + ({b} - ?)"  # the pair's bit
+            query = f"SELECT bit_count(bitstring_agg({col}, 0, ?)) FROM {table}"
             return int(con.execute(query, [low_a, width, low_b, span - 1]).fetchone()[0])
-    query = f"SELECT COUNT(DISTINCT struct_pack({a}, {b})) FROM {table}"
+    query = f"SELECT COUNT(DISTINCT struct_pack({cols})) FROM {table}"
     return int(con.execute(query).fetchone()[0])
 
 

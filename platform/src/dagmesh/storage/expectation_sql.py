@@ -517,9 +517,9 @@ def evaluate_in_duckdb(
             compiled[position] = _compile(expectation, name, columns, table, query)
         except (_NoSqlForm, TypeError, ValueError, OverflowError):
             leftover.append(position)
-    select = ", ".join(expression for expression, _ in query.expressions)
+    selected = ", ".join(expression for expression, _ in query.expressions)
     params = [p for _, expression_params in query.expressions for p in expression_params]
-    values = con.execute(f"SELECT {select} FROM {table}", params).fetchone()
+    values = con.execute(f"SELECT {selected} FROM {table}", params).fetchone()
     assert values is not None
     rows = int(values[0])
 

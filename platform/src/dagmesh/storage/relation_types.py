@@ -106,7 +106,8 @@ def storable_outcomes(
                     [],
                 )
             )
-        if column.duckdb_type in ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"):
+        # TIMESTAMP_NS is left out: its infinities are int64's extremes, pandas' Timestamp.min and max.
+        if column.duckdb_type in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
             rules.append(
                 (
                     column,
