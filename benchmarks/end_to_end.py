@@ -16,8 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -105,36 +103,15 @@ ANSWERED_SCALES = (0.01, 0.1, 1.0)  # the scales whose answers DuckDB's tpch ext
 
 def answers_equal(warehouse: Path, scale: float) -> dict[int, bool]:
     """Each TPC-H product against the official answer, typed by the product's column types, exactly."""
-    from dagmesh.storage.sources.tpch import tpch_connection
+    from dagmesh.storage.sources.tpch import official_answer
 
     found = {}
-    with tpch_connection() as answers, duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         for query_nr, table in TPCH_PRODUCTS.items():
-            text = answers.execute(
-                "SELECT answer FROM tpch_answers() WHERE query_nr = ? AND scale_factor = ?",
-                [query_nr, scale],
-            ).fetchone()[0]
-            _header, *rows = text.strip("\n").split("\n")
             relation = con.sql(f"SELECT * FROM {table}")
-            types = [str(t) for t in relation.types]
-            expected = [
-                tuple(_parse(v, t) for v, t in zip(row.split("|"), types, strict=True))
-                for row in rows
-            ]
+            _header, expected = official_answer(query_nr, scale, [str(t) for t in relation.types])
             found[query_nr] = sorted(relation.fetchall()) == sorted(expected)
     return found
-
-
-def _parse(text: str, type_: str) -> object:
-    if type_.startswith("DECIMAL"):
-        return Decimal(text)
-    if type_ == "DATE":
-        return date.fromisoformat(text)
-    if type_ in ("BIGINT", "INTEGER"):
-        return int(text)
-    if type_ == "DOUBLE":
-        return float(text)
-    return text
 
 
 def run(scale: float, repeats: int = 1, memory_limit: str = "2GB") -> dict:

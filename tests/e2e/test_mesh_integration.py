@@ -8,7 +8,6 @@ DECIMAL and compared as `Decimal`, days are DATE and compared as `date`, with no
 from __future__ import annotations
 
 import os
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 
 from dagmesh.binding.workspace import load_workspace, read_workspace
 from dagmesh.storage.settings import MeshSettings
-from dagmesh.storage.sources.tpch import tpch_connection
+from dagmesh.storage.sources.tpch import official_answer, tpch_connection
 from dagmesh.storage.warehouse import MeshWarehouse
 from dagmesh.tools.runner import plan, run_mesh
 
@@ -75,33 +74,6 @@ def _raw_tpch(sql: str) -> list[tuple]:
     with tpch_connection() as con:
         con.execute("CALL dbgen(sf = ?)", [SCALE])
         return con.sql(sql).fetchall()
-
-
-def _official_answer(query_nr: int) -> tuple[list[str], list[list[str]]]:
-    """The answer shipped with DuckDB's tpch extension: text, a '|'-separated header and rows."""
-    with tpch_connection() as con:
-        text = con.execute(
-            "SELECT answer FROM tpch_answers() WHERE query_nr = ? AND scale_factor = ?",
-            [query_nr, SCALE],
-        ).fetchone()[0]
-    header, *rows = text.strip("\n").split("\n")
-    return header.split("|"), [row.split("|") for row in rows]
-
-
-def _parse(text: str, type_: str) -> object:
-    """One field of an official answer, read as the product's column type: never through a float
-    for a DECIMAL or through a timestamp for a DATE. A DOUBLE (only the AVGs of Q1) is printed in its
-    shortest round-trip form, so `float(text)` is that exact double: it too is compared exactly."""
-    if type_.startswith("DECIMAL"):
-        return Decimal(text)
-    if type_ == "DATE":
-        return date.fromisoformat(text)
-    if type_ in ("BIGINT", "INTEGER"):
-        return int(text)
-    if type_ == "DOUBLE":
-        return float(text)
-    assert type_ == "VARCHAR", type_
-    return text
 
 
 def test_every_location_in_the_workspace_is_planned():
@@ -174,13 +146,9 @@ def test_tpch_products_equal_the_official_answers(mesh, query_nr, table, types):
     published value (Decimal to Decimal, date to date); no tolerance, no rounding."""
     _, _, settings, _ = mesh
     ours_types, ours = _typed_rows(settings, table)
-    header, answer = _official_answer(query_nr)
+    header, expected = official_answer(query_nr, SCALE, types)
     assert list(ours_types) == header
     assert list(ours_types.values()) == types
-    expected = [
-        tuple(_parse(field, type_) for field, type_ in zip(row, types, strict=True))
-        for row in answer
-    ]
     assert len(ours) == len(expected)
     assert sorted(ours) == sorted(expected)  # the warehouse keeps no row order: compare as sets
     for row in ours:  # and the values are the exact types, not merely equal to them

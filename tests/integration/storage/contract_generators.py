@@ -45,7 +45,7 @@ from pandera.errors import SchemaError, SchemaErrors
 from pandera.typing import Series
 
 from dagmesh.core.errors import ContractViolation, DagmeshError
-from dagmesh.declare.contract import ContractDefinitionError, read_contract
+from dagmesh.declare.contract import Contract, ContractDefinitionError, read_contract
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
 # -- column kinds ---------------------------------------------------------------------------------
@@ -1244,7 +1244,6 @@ def compare(
         return Outcome(SOUNDNESS, (Finding(key, str(error)[:300]),))
 
     validated, rejection = pandera_verdict(model, frame)
-    accepted = validated is not None
     original = frame.copy(deep=True)
     target = PublishTarget(
         product="/".join(table), table=table, contract=contract, owners=["team:t"]
@@ -1254,14 +1253,7 @@ def compare(
     except (ContractViolation, DagmeshError) as error:
         if _mutated(original, frame):
             return Outcome(SOUNDNESS, (Finding("publish changed the caller's frame"),))
-        if warehouse.table_exists(table):
-            return Outcome(SOUNDNESS, (Finding("refused, yet the table was published"),))
-        if not accepted:
-            return Outcome(REFUSED_OK)
-        difference = deliberate_difference(model, frame, validated)
-        if difference:
-            return Outcome(DELIBERATE, tuple(_refusal_findings(error, contract)), difference)
-        return Outcome(COMPLETENESS, tuple(_refusal_findings(error, contract)))
+        return judge_refusal(model, contract, frame, validated, warehouse, table, error)
     except Exception as error:
         key = f"publish raised {type(error).__name__}"
         return Outcome(
@@ -1270,7 +1262,40 @@ def compare(
 
     if _mutated(original, frame):
         return Outcome(SOUNDNESS, (Finding("publish changed the caller's frame"),))
-    if not accepted:
+    return judge_publication(contract, validated, rejection, warehouse, table)
+
+
+def judge_refusal(
+    model: type[pa.DataFrameModel],
+    contract: Contract,
+    frame: pd.DataFrame,
+    validated: pd.DataFrame | None,
+    warehouse: MeshWarehouse,
+    table: tuple[str, str],
+    error: Exception,
+) -> Outcome:
+    """A publish that was refused, against pandera's verdict on `frame`: nothing may have been
+    published, and a refusal of what pandera accepts is a completeness gap unless documented."""
+    if warehouse.table_exists(table):
+        return Outcome(SOUNDNESS, (Finding("refused, yet the table was published"),))
+    if validated is None:
+        return Outcome(REFUSED_OK)
+    difference = deliberate_difference(model, frame, validated)
+    if difference:
+        return Outcome(DELIBERATE, tuple(_refusal_findings(error, contract)), difference)
+    return Outcome(COMPLETENESS, tuple(_refusal_findings(error, contract)))
+
+
+def judge_publication(
+    contract: Contract,
+    validated: pd.DataFrame | None,
+    rejection: Sequence[Finding],
+    warehouse: MeshWarehouse,
+    table: tuple[str, str],
+) -> Outcome:
+    """A publish that went through, against pandera's verdict: publishing what pandera rejects is
+    unsound, and what was published must read back as the frame pandera validated."""
+    if validated is None:
         findings = tuple(
             Finding(f"published what pandera rejects: {f.key}", f.detail) for f in rejection
         )

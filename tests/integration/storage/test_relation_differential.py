@@ -43,11 +43,10 @@ from tests.integration.storage.contract_generators import (
     Finding,
     Outcome,
     Pair,
-    _refusal_findings,
     build_column,
     build_model,
-    check_published,
-    deliberate_difference,
+    judge_publication,
+    judge_refusal,
     pairs,
     pandera_verdict,
 )
@@ -112,32 +111,11 @@ def compare_relation(
             relation = con.from_arrow(arrow)
             warehouse.publish_relation(target, con, relation)
     except (ContractViolation, DagmeshError) as error:
-        if warehouse.table_exists(table):
-            return Outcome(SOUNDNESS, (Finding("refused, yet the table was published"),))
-        if not accepted:
-            return Outcome(REFUSED_OK)
-        difference = deliberate_difference(model, typed, validated)
-        if difference:
-            return Outcome(DELIBERATE, tuple(_refusal_findings(error, contract)), difference)
-        return Outcome(COMPLETENESS, tuple(_refusal_findings(error, contract)))
+        return judge_refusal(model, contract, typed, validated, warehouse, table, error)
     except Exception as error:
         key = f"publish_relation raised {type(error).__name__}"
         return Outcome(SOUNDNESS, (Finding(key, str(error).splitlines()[0][:300]),))
-    if not accepted:
-        findings = tuple(
-            Finding(f"published what pandera rejects: {f.key}", f.detail) for f in rejection
-        )
-        return Outcome(SOUNDNESS, findings)
-    try:
-        published = warehouse.read(table)
-    except Exception as error:
-        return Outcome(
-            SOUNDNESS, (Finding(f"read raised {type(error).__name__}", str(error)[:300]),)
-        )
-    findings, notes = check_published(contract, published, validated)
-    if findings:
-        return Outcome(SOUNDNESS, tuple(findings), notes=tuple(notes))
-    return Outcome(PUBLISHED_OK, notes=tuple(notes))
+    return judge_publication(contract, validated, rejection, warehouse, table)
 
 
 class RelationDiscrepancy(AssertionError):

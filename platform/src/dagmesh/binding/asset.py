@@ -166,12 +166,12 @@ def _publish_in_warehouse(
     target: PublishTarget,
     warehouse: MeshWarehouse,
     kwargs: dict[str, Any],
+    upstreams: dict[str, dg.AssetKey],
 ) -> Any:
     """An in-warehouse product: inputs bound as relations on the warehouse connection, the result
     built lazily, then staged, audited and published on that same connection."""
     key = product.key(domain)
     window = _partition_window(context)
-    upstreams = {param: ref.resolve(domain) for param, ref in product.inputs.items()}
     with warehouse.get_connection() as con, engine_session(con):
         kwargs.update(
             input_relations(
@@ -225,21 +225,14 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
     }
     # A pandas product's inputs are loaded by the IO manager; an in-warehouse product binds its own
     # (as relations, in its step), so for Dagster they are dependencies only.
+    relational = product.kind is ProductKind.RELATION
+    upstreams = {param: ref.resolve(domain) for param, ref in product.inputs.items()}
     ins = (
         {}
-        if product.kind is ProductKind.RELATION
-        else {
-            param: dg.AssetIn(key=ref.resolve(domain), metadata=consumer)
-            for param, ref in product.inputs.items()
-        }
+        if relational
+        else {param: dg.AssetIn(key=k, metadata=consumer) for param, k in upstreams.items()}
     )
-    deps = (
-        [ref.resolve(domain) for ref in product.inputs.values()]
-        if product.kind is ProductKind.RELATION
-        else None
-    )
-
-    relational = product.kind is ProductKind.RELATION
+    deps = list(upstreams.values()) if relational else None
 
     def compute(context: dg.AssetExecutionContext, **loaded: Any) -> Iterator[Any]:
         kwargs: dict[str, Any] = {
@@ -252,7 +245,9 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
         warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
         try:
             if relational:
-                result = _publish_in_warehouse(context, product, domain, target, warehouse, kwargs)
+                result = _publish_in_warehouse(
+                    context, product, domain, target, warehouse, kwargs, upstreams
+                )
             else:
                 frame = _computed(product, key, kwargs)
                 result = warehouse.publish(target, frame, _partition_window(context))
@@ -297,7 +292,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
             "dagmesh/domain": domain,
         },
         owners=list(product.owners),
-        kinds=KINDS | {"sql" if product.kind is ProductKind.RELATION else "pandas"},
+        kinds=KINDS | {"sql" if relational else "pandas"},
         group_name=domain,
         code_version=product.version,
         freshness_policy=product.slo.freshness_policy(),

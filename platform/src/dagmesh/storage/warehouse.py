@@ -34,7 +34,7 @@ from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
 from dagmesh.storage import relation_types
-from dagmesh.storage.audit import AuditResult, CheckOutcome, audit_staged_table
+from dagmesh.storage.audit import AuditResult, CheckOutcome, FrameSource, audit_staged_table
 from dagmesh.storage.engine import ForeignRelationError, Relation, register_view
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
@@ -198,6 +198,19 @@ class MeshWarehouse(DuckDBResource):
 
     # -- reads ---------------------------------------------------------------------------------
 
+    @contextmanager
+    def _reading(
+        self, table: tuple[str, str], consumer: str, upstream: str | None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to read `table`, which must exist: else the consumer is told what to run."""
+        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
+        with self.get_connection() as con:
+            if not table_exists_in(con, table):
+                raise MissingUpstreamError(
+                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
+                )
+            yield con
+
     def read(
         self,
         table: tuple[str, str],
@@ -209,12 +222,7 @@ class MeshWarehouse(DuckDBResource):
     ) -> pd.DataFrame:
         """A published table as pandas, through Arrow (several times faster and leaner than fetchdf)."""
         name = qualified_name(table)
-        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
-        with self.get_connection() as con:
-            if not table_exists_in(con, table):
-                raise MissingUpstreamError(
-                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
-                )
+        with self._reading(table, consumer, upstream) as con:
             if where is None:
                 arrow = read_whole_table(con, name, lambda: _publication_marker(con, table))
             else:
@@ -222,9 +230,7 @@ class MeshWarehouse(DuckDBResource):
                     f"SELECT * FROM {name} WHERE {where}", list(params)
                 ).to_arrow_table()
             published = _published_types(con, table)
-        if published is None:
-            return arrow_to_pandas(arrow)
-        return restore_types(arrow, *published)
+        return _as_published(arrow, published)
 
     def read_batches(
         self,
@@ -241,23 +247,12 @@ class MeshWarehouse(DuckDBResource):
         if rows < 1:
             raise ValueError("rows per batch must be at least 1")
         name = qualified_name(table)
-        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
-        with self.get_connection() as con:
-            if not table_exists_in(con, table):
-                raise MissingUpstreamError(
-                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
-                )
+        with self._reading(table, consumer, upstream) as con:
             published = _published_types(con, table)
             selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
             reader = con.execute(f"SELECT {selected} FROM {name}").to_arrow_reader(rows)
             for batch in reader:
-                arrow = pa.Table.from_batches([batch])
-                if published is None:
-                    yield arrow_to_pandas(arrow)
-                else:
-                    schema, dtypes = published
-                    fields = [schema.field(n) for n in arrow.column_names if n in schema.names]
-                    yield restore_types(arrow, pa.schema(fields), dtypes)
+                yield _as_published(pa.Table.from_batches([batch]), published)
 
     def latest_publication(self, table: tuple[str, str]) -> dict[str, object] | None:
         """The newest publication record of `table` (its access level, owners, version), if any."""
@@ -297,18 +292,7 @@ class MeshWarehouse(DuckDBResource):
             con.register(_INCOMING, arrow)
             try:
                 _stage(con, contract, target)
-                exists = table_exists_in(con, target.table)
-                keyed = _keys_over_partitions(con, target, partition) if exists else None
-                result = (
-                    audit_staged_table(
-                        con, quote_identifier(_STAGE), contract, typed, unique_over=keyed
-                    )
-                    if contract is not None
-                    else AuditResult(rows=len(frame), outcomes=[])
-                )
-                result = _with_write_guards(con, target, partition, result, exists)
-                if not result.passed:
-                    raise ContractViolation(target.product, target.owners, result)
+                result = _audited_stage(con, target, partition, typed)
                 dtypes = {str(name): str(typed[name].dtype) for name in arrow.schema.names}
                 _publish_staged(con, target, partition, result.rows, arrow.schema, dtypes)
                 columns = _published_columns(con, target.table)
@@ -418,16 +402,10 @@ class MeshWarehouse(DuckDBResource):
             f"CREATE OR REPLACE TEMP TABLE {stage} AS "
             f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
         )
-        exists = table_exists_in(con, target.table)
-        keyed = _keys_over_partitions(con, target, partition) if exists else None
-        result = audit_staged_table(
-            con, stage, contract, _frame_reader(con, stage, contract), unique_over=keyed
-        )
         storable = relation_types.storable_outcomes(con, stage, contract)
-        result = AuditResult(result.rows, [*storable, *result.outcomes])
-        result = _with_write_guards(con, target, partition, result, exists)
-        if not result.passed:
-            raise ContractViolation(target.product, target.owners, result)
+        result = _audited_stage(
+            con, target, partition, _frame_reader(con, stage, contract), first=storable
+        )
         _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {})
         return result
 
@@ -445,6 +423,31 @@ def _frame_reader(
         return restore_types(arrow, schema, {n: contract.column(n).pandas_dtype for n in names})
 
     return read
+
+
+def _audited_stage(
+    con: duckdb.DuckDBPyConnection,
+    target: PublishTarget,
+    partition: PartitionWindow | None,
+    frame: FrameSource,
+    first: Sequence[CheckOutcome] = (),
+) -> AuditResult:
+    """The staged rows audited against the contract (uniqueness over the other partitions too), with
+    the write guards and the `first` outcomes before them; raises `ContractViolation` on any failure."""
+    contract = target.contract
+    exists = table_exists_in(con, target.table)
+    if contract is None:
+        assert isinstance(frame, pd.DataFrame)
+        result = AuditResult(rows=len(frame), outcomes=[])
+    else:
+        keyed = _keys_over_partitions(con, target, partition) if exists else None
+        stage = quote_identifier(_STAGE)
+        result = audit_staged_table(con, stage, contract, frame, unique_over=keyed)
+    result = AuditResult(result.rows, [*first, *result.outcomes])
+    result = _with_write_guards(con, target, partition, result, exists)
+    if not result.passed:
+        raise ContractViolation(target.product, target.owners, result)
+    return result
 
 
 def _with_write_guards(
@@ -788,6 +791,13 @@ def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> s
 def _major(version: str) -> int:
     head = version.split(".", 1)[0]
     return int(head) if head.isdigit() else 0
+
+
+def _as_published(
+    arrow: pa.Table, published: tuple[pa.Schema, dict[str, str]] | None
+) -> pd.DataFrame:
+    """Rows read from a table as pandas with the types it was published with, where the log has them."""
+    return arrow_to_pandas(arrow) if published is None else restore_types(arrow, *published)
 
 
 def _published_types(

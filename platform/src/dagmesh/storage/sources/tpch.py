@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -33,6 +35,39 @@ def tpch_connection() -> duckdb.DuckDBPyConnection:
     import_extension("tpch", con=con)
     con.execute("LOAD tpch")
     return con
+
+
+def official_answer(query_nr: int, scale: float, types: list[str]) -> tuple[list[str], list[tuple]]:
+    """The answer to TPC-H query `query_nr` at `scale` that DuckDB's tpch extension ships: its header
+    and rows, each field read as the DuckDB type given for its column. Never through a float for a
+    DECIMAL or a timestamp for a DATE; a DOUBLE (only the AVGs of Q1) is printed in its shortest
+    round-trip form, so `float(text)` is that exact double and compares exactly too."""
+    with tpch_connection() as con:
+        found = con.execute(
+            "SELECT answer FROM tpch_answers() WHERE query_nr = ? AND scale_factor = ?",
+            [query_nr, scale],
+        ).fetchone()
+    if found is None:
+        raise ValueError(f"DuckDB's tpch extension has no answer to Q{query_nr} at SF {scale:g}")
+    header, *rows = found[0].strip("\n").split("\n")
+    return header.split("|"), [
+        tuple(_typed(field, type_) for field, type_ in zip(row.split("|"), types, strict=True))
+        for row in rows
+    ]
+
+
+def _typed(text: str, type_: str) -> object:
+    if type_.startswith("DECIMAL"):
+        return Decimal(text)
+    if type_ == "DATE":
+        return date.fromisoformat(text)
+    if type_ in ("BIGINT", "INTEGER"):
+        return int(text)
+    if type_ == "DOUBLE":
+        return float(text)
+    if type_ != "VARCHAR":
+        raise ValueError(f"no reading of an answer field as {type_}")
+    return text
 
 
 def generate_tpch(directory: Path, scale: float) -> Path:
