@@ -429,15 +429,17 @@ def audit_staged_table(
     frame: FrameSource,
     *,
     unique_over: str | None = None,
+    extra: Sequence[CompiledCheck] = (),
 ) -> AuditResult:
-    """Audit `table` (the staged rows, typed to the contract) against every check of `contract`.
+    """Audit `table` (the staged rows, typed to the contract) against every check of `contract`, and
+    the `extra` checks of the caller (what only a write path knows), in the same scan.
 
     `frame` holds the same rows as pandas, for the checks only pandera decides, or reads them (the
     named columns) when one is needed: an in-warehouse product's rows are fetched only then. `unique_over`
     is the relation uniqueness is judged on when it is more than the staged rows: a partition's rows plus
     the other partitions already published.
     """
-    compiled: list[CompiledCheck] = []
+    compiled: list[CompiledCheck] = list(extra)
     leftovers: list[ContractCheck] = []
     for column in contract.columns:
         sql_checks, pandera_checks = compile_column(column)

@@ -15,7 +15,8 @@ tz-aware nanoseconds:
   case-insensitively, so `isin` and uniqueness would be judged unlike pandas.
 
 A NaN in a numpy float column is pandas' null, as a frame's NaN arrives as NULL: it is stored as NULL
-(`projection`), so both kinds of product publish the same table.
+(`projection`), so both kinds of product publish the same table. The value rules are checks the audit
+runs in its one scan (`storable_checks`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pyarrow as pa
 
 from dagmesh.declare.contract import Contract, ContractColumn
 from dagmesh.declare.product import Relation
-from dagmesh.storage.audit import SAMPLE_ROWS, CheckOutcome, nan_is_a_value
+from dagmesh.storage.audit import CheckOutcome, CompiledCheck, nan_is_a_value
 from dagmesh.storage.sql import quote_identifier
 
 _NULL_FREE_DTYPES = frozenset(
@@ -89,58 +90,31 @@ def projection(contract: Contract) -> str:
     return ", ".join(parts)
 
 
-def storable_outcomes(
-    con: duckdb.DuckDBPyConnection, table: str, contract: Contract
-) -> list[CheckOutcome]:
-    """Values of `table` (staged or just written) that the contract's pandas dtypes cannot hold."""
-    rules: list[tuple[ContractColumn, str, str, list[object]]] = []
+def storable_checks(contract: Contract) -> list[CompiledCheck]:
+    """Values the contract's pandas dtypes cannot hold, as checks the audit runs in its own scan."""
+    checks = []
     for column in contract.columns:
         col = quote_identifier(column.name)
         if column.pandas_dtype in _NULL_FREE_DTYPES and column.nullable:  # else: `not_nullable`
-            rules.append(
-                (
-                    column,
-                    f"storable({column.pandas_dtype} holds no null: declare a nullable dtype such as "
-                    f"{_nullable_name(column.pandas_dtype)}, or filter the nulls)",
-                    f"{col} IS NULL",
-                    [],
-                )
+            label = (
+                f"storable({column.pandas_dtype} holds no null: declare a nullable dtype such as "
+                f"{_nullable_name(column.pandas_dtype)}, or filter the nulls)"
             )
+            checks.append(CompiledCheck(column.name, label, f"{col} IS NULL"))
         # TIMESTAMP_NS is left out: its infinities are int64's extremes, pandas' Timestamp.min and max.
         if column.duckdb_type in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
-            rules.append(
-                (
-                    column,
-                    "storable(an infinite date or time has no pandas value)",
-                    f"isinf({col})",
-                    [],
-                )
-            )
+            label = "storable(an infinite date or time has no pandas value)"
+            checks.append(CompiledCheck(column.name, label, f"isinf({col})"))
         if column.duckdb_type == "TIMESTAMP WITH TIME ZONE" and "[ns" in column.pandas_dtype:
-            rules.append(
-                (
-                    column,
+            checks.append(
+                CompiledCheck(
+                    column.name,
                     "storable(pandas' nanosecond timestamps span 1677-09-21 to 2262-04-11)",
                     f"{col} < CAST(? AS TIMESTAMPTZ) OR {col} > CAST(? AS TIMESTAMPTZ)",
-                    [_NS_MIN, _NS_MAX],
+                    (_NS_MIN, _NS_MAX),
                 )
             )
-    if not rules:
-        return []
-    selected = ", ".join(f"count_if({predicate})" for _, _, predicate, _ in rules)
-    params = [p for *_, rule_params in rules for p in rule_params]
-    counts = con.execute(f"SELECT {selected} FROM {table}", params).fetchone()
-    outcomes = []
-    for (column, label, predicate, rule_params), failures in zip(rules, counts, strict=True):
-        if not failures:
-            continue
-        cursor = con.execute(
-            f"SELECT * FROM {table} WHERE {predicate} LIMIT {SAMPLE_ROWS}", rule_params
-        )
-        names = [d[0] for d in cursor.description]
-        samples = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        outcomes.append(CheckOutcome(column.name, label, int(failures), "duckdb", samples))
-    return outcomes
+    return checks
 
 
 def _nullable_name(dtype: str) -> str:

@@ -34,7 +34,13 @@ from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
 from dagmesh.storage import relation_types
-from dagmesh.storage.audit import AuditResult, CheckOutcome, FrameSource, audit_staged_table
+from dagmesh.storage.audit import (
+    AuditResult,
+    CheckOutcome,
+    CompiledCheck,
+    FrameSource,
+    audit_staged_table,
+)
 from dagmesh.storage.engine import ForeignRelationError, Relation, register_view
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
@@ -372,8 +378,14 @@ class MeshWarehouse(DuckDBResource):
                 f"CREATE OR REPLACE TABLE {table} AS "
                 f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
             )
-            result = audit_staged_table(con, table, contract, _frame_reader(con, table, contract))
-            outcomes = [*relation_types.storable_outcomes(con, table, contract), *result.outcomes]
+            result = audit_staged_table(
+                con,
+                table,
+                contract,
+                _frame_reader(con, table, contract),
+                extra=relation_types.storable_checks(contract),
+            )
+            outcomes = list(result.outcomes)
             if previous is not None:
                 refusal = target.volume.refusal(previous, result.rows)
                 if refusal is not None:
@@ -402,9 +414,12 @@ class MeshWarehouse(DuckDBResource):
             f"CREATE OR REPLACE TEMP TABLE {stage} AS "
             f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
         )
-        storable = relation_types.storable_outcomes(con, stage, contract)
         result = _audited_stage(
-            con, target, partition, _frame_reader(con, stage, contract), first=storable
+            con,
+            target,
+            partition,
+            _frame_reader(con, stage, contract),
+            extra=relation_types.storable_checks(contract),
         )
         _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {})
         return result
@@ -430,10 +445,10 @@ def _audited_stage(
     target: PublishTarget,
     partition: PartitionWindow | None,
     frame: FrameSource,
-    first: Sequence[CheckOutcome] = (),
+    extra: Sequence[CompiledCheck] = (),
 ) -> AuditResult:
-    """The staged rows audited against the contract (uniqueness over the other partitions too), with
-    the write guards and the `first` outcomes before them; raises `ContractViolation` on any failure."""
+    """The staged rows audited against the contract and the `extra` checks (uniqueness over the other
+    partitions too), with the write guards; raises `ContractViolation` on any failure."""
     contract = target.contract
     exists = table_exists_in(con, target.table)
     if contract is None:
@@ -442,8 +457,7 @@ def _audited_stage(
     else:
         keyed = _keys_over_partitions(con, target, partition) if exists else None
         stage = quote_identifier(_STAGE)
-        result = audit_staged_table(con, stage, contract, frame, unique_over=keyed)
-    result = AuditResult(result.rows, [*first, *result.outcomes])
+        result = audit_staged_table(con, stage, contract, frame, unique_over=keyed, extra=extra)
     result = _with_write_guards(con, target, partition, result, exists)
     if not result.passed:
         raise ContractViolation(target.product, target.owners, result)
