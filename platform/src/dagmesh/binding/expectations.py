@@ -1,12 +1,13 @@
 """Great Expectations suites attached to a product, run as the `expectations` asset check.
 
-A product declares a list of GX expectations beside its contract; after the product publishes, the check
-decides them on the published table. The common ones (not null, unique, between, in set, row count) are
+A product declares a GX suite beside its contract (GX's suite JSON, expectation configurations, or GX
+objects); after the product publishes, the check decides them on the published table. The common ones (not null, unique, between, in set, row count) are
 compiled to one DuckDB query where SQL decides exactly as GX's pandas engine would on the table read into
 pandas (`dagmesh.storage.expectation_sql`); the rest go to GX's pandas engine, on only the columns they
 name, read through Arrow. The results table says which engine decided each expectation. GX validates (and
-`validate_frame` imports it) only when something is left for it; a suite function still imports GX to
-build its expectations, which are GX objects.
+`validate_frame` imports it) only when something is left for it. A suite of configurations (a suite file)
+is read without GX (`expectation_sql.plain_expectation`: only values already of the type GX's model would
+give them); one of GX objects, or a function building them, imports GX to build them.
 
 GX's SQL datasource over DuckDB is no alternative: on GX 1.24 with duckdb-engine it computes no metric rows,
 so every expectation fails with `list index out of range` and `validate()` raises nothing (verified with
@@ -30,8 +31,13 @@ import pandas as pd
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.core.markdown import markdown_table
+from dagmesh.declare.expectation_suite import is_configuration
 from dagmesh.storage.expectation_sql import ENGINE as SQL_ENGINE
-from dagmesh.storage.expectation_sql import evaluate_in_duckdb
+from dagmesh.storage.expectation_sql import (
+    PlainExpectation,
+    evaluate_in_duckdb,
+    plain_expectation,
+)
 from dagmesh.storage.frames import arrow_to_pandas
 from dagmesh.storage.sql import qualified_name, quote_identifier
 from dagmesh.storage.warehouse import MeshWarehouse, table_exists_in
@@ -55,6 +61,37 @@ class ExpectationResult:
     engine: str = GX_ENGINE  # which engine decided it: "duckdb" (compiled SQL) or "gx"
 
 
+def _import_gx() -> Any:
+    # No usage analytics calls from a closed network.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    return gx
+
+
+def gx_expectation(expectation: Any) -> Any:
+    """A GX expectation object for a declared one: a configuration goes through GX's own loader (as a
+    suite file does), so GX coerces and rejects its values as it would."""
+    if isinstance(expectation, PlainExpectation):
+        expectation = expectation.config
+    if not is_configuration(expectation):
+        return expectation
+    _import_gx()
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    return ExpectationConfiguration(**expectation).to_domain_obj()
+
+
+def compilable(expectation: Any) -> Any:
+    """What the SQL compiler is given for a declared expectation: a plain configuration stays GX-free,
+    any other configuration becomes a GX object."""
+    if is_configuration(expectation):
+        return plain_expectation(expectation) or gx_expectation(expectation)
+    return expectation
+
+
 def _columns(expectations: Sequence[Any]) -> list[str]:
     names = []
     for expectation in expectations:
@@ -73,10 +110,8 @@ def validate_frame(
 ) -> list[ExpectationResult]:
     """Run `expectations` on `frame` with GX, results in the order given; raise if GX did not really
     evaluate every one."""
-    # No usage analytics calls from a closed network.
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    # GX is slow to import: only locations with suites pay for it.
-    import great_expectations as gx
+    # GX is slow to import: only suites with something left for it pay for it.
+    gx = _import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -91,7 +126,7 @@ def validate_frame(
     suite = gx.ExpectationSuite(name=product)
     for position, expectation in enumerate(expectations):
         # A suite takes ownership (ids): keep the declaration clean.
-        copied = copy.deepcopy(expectation)
+        copied = copy.deepcopy(gx_expectation(expectation))
         copied.id = None
         # GX orders its results its own way (by column, not as declared): the position rides in `meta`,
         # which GX carries into each result's configuration.
@@ -163,7 +198,7 @@ class DecidedInDuckdb:
         results = dict(self.results)
         if self.leftover:
             assert self.frame is not None
-            leftover = [self.expectations[position] for position in self.leftover]
+            leftover = [gx_expectation(self.expectations[position]) for position in self.leftover]
             decided = validate_frame(self.product, self.frame, leftover)
             for position, expectation, result in zip(self.leftover, leftover, decided, strict=True):
                 declared = getattr(expectation, "expectation_type", result.expectation)
@@ -191,6 +226,7 @@ def decide_in_duckdb(
     """Decide what SQL decides exactly as GX's pandas engine in one query over the published `table`,
     and read the columns the other expectations name (only if there are any) for GX."""
     name = qualified_name(table)
+    expectations = [compilable(expectation) for expectation in expectations]
     evaluation = evaluate_in_duckdb(con, name, expectations)
     results = {
         position: ExpectationResult(

@@ -7,11 +7,13 @@ message that says which product and what to change, instead of failing at 3 a.m.
 from __future__ import annotations
 
 import inspect
+import os
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
@@ -21,6 +23,7 @@ import pandas as pd
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.contract import Contract, ContractDefinitionError, read_contract
+from dagmesh.declare.expectation_suite import check_configuration, is_configuration, read_suite_file
 from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN
 from dagmesh.declare.volume import Volume
 
@@ -170,7 +173,8 @@ class DataProduct:
     kind: ProductKind = ProductKind.PANDAS
     # After a major bump, the previous major stays published (and its consumers are warned) until then.
     deprecation_date: date | None = None
-    # great-expectations Expectation objects (or a function returning them), run as a check
+    # great-expectations Expectation objects or their configurations (or a function returning them),
+    # run as a check
     expectations: tuple[Any, ...] | Callable[[], Iterable[Any]] = ()
     volume: Volume = field(
         default_factory=Volume
@@ -211,6 +215,24 @@ def _normalize_inputs(
     return resolved
 
 
+def _suite(
+    fn: Callable[..., Any],
+    expectations: Iterable[Any] | Callable[[], Iterable[Any]] | str | os.PathLike[str],
+) -> tuple[Any, ...] | Callable[[], Iterable[Any]]:
+    """The declared suite: a function stays one, called when the check runs (GX is slow to import)."""
+    if isinstance(expectations, str | os.PathLike):
+        path = Path(expectations)
+        if not path.is_absolute():
+            path = Path(inspect.getfile(fn)).parent / path
+        return read_suite_file(path)
+    if callable(expectations):
+        return expectations
+    return tuple(
+        check_configuration(item, f"expectation {position + 1}") if is_configuration(item) else item
+        for position, item in enumerate(expectations)
+    )
+
+
 def data_product(
     *,
     contract: Any,
@@ -227,7 +249,7 @@ def data_product(
     allowed_consumers: Iterable[str] = (),
     name: str | None = None,
     deprecation_date: date | None = None,
-    expectations: Iterable[Any] | Callable[[], Iterable[Any]] = (),
+    expectations: Iterable[Any] | Callable[[], Iterable[Any]] | str | os.PathLike[str] = (),
     volume: Volume | None = None,
 ) -> Callable[[Callable[..., Any]], DataProduct]:
     """Declare a data product: a function returning a pandas DataFrame that honours `contract`, or,
@@ -239,6 +261,10 @@ def data_product(
     Inputs may pin the producer's contract major (`"sales/orders@1"`). After a major version bump,
     `deprecation_date` is the day until which the previous major stays published for its consumers.
     `volume` bounds how far the row count may fall between publishes (default: never to 0 over data).
+    `expectations` is a Great Expectations suite run on the published table: a GX suite JSON file
+    (a path, relative to the product's module), expectation configurations (`{"type", "kwargs"}`), GX
+    expectation objects, or a function returning them (GX is imported only for what SQL cannot decide
+    when the suite is given as configurations).
     """
 
     def decorate(fn: Callable[..., Any]) -> DataProduct:
@@ -288,6 +314,10 @@ def data_product(
         bound_inputs = _normalize_inputs(product, inputs, params)
         resource_params = tuple(p for p in params if p not in bound_inputs and p != CONTEXT_PARAM)
         kind = _kind(product, fn, bound_inputs)
+        try:
+            suite = _suite(fn, expectations)
+        except ProductDefinitionError as error:
+            raise _problem(product, str(error)) from error
         return DataProduct(
             name=product,
             fn=fn,
@@ -307,8 +337,7 @@ def data_product(
             wants_context=CONTEXT_PARAM in params,
             kind=kind,
             deprecation_date=deprecation_date,
-            # a function is called when the check runs: Great Expectations is slow to import
-            expectations=expectations if callable(expectations) else tuple(expectations),
+            expectations=suite,
             volume=volume or Volume(),
         )
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -180,9 +180,121 @@ def _int_duplicates(
     return _count(run(duplicated, [])[0])
 
 
+# --- expectations declared as configurations ------------------------------------------------------
+
+_CLASS_OF_TYPE = {snake: cls for cls, snake in EXPECTATION_TYPES.items()}
+# Keys of a configuration that change nothing GX decides (GX carries them into the result's config),
+# with the values GX's model takes as they are.
+_INERT_KEYS = {
+    "meta": lambda v: type(v) is dict,
+    "notes": lambda v: type(v) is str or (type(v) is list and all(type(n) is str for n in v)),
+    "description": lambda v: type(v) is str,
+    "id": lambda v: type(v) is str,
+    "severity": lambda v: v in ("critical", "warning", "info"),
+}
+_BOUNDED = frozenset((BETWEEN, ROW_COUNT))
+
+
+@dataclass(frozen=True)
+class PlainExpectation:
+    """An expectation declared as GX configuration (`{"type": ..., "kwargs": {...}}`, GX's JSON form)
+    and read here without importing GX: only when every value already has the type GX's own model
+    would give it, so the compiler sees what it would see on the GX object. Anything else (a string
+    where GX coerces to a number, a suite parameter, a row condition, an unknown key) is not plain and
+    goes to GX whole, which also reports what it rejects."""
+
+    gx_class: str
+    config: Mapping[str, Any]  # the declaration, for GX should SQL leave it
+    column: str | None = None
+    mostly: float = 1
+    min_value: float | int | None = None
+    max_value: float | int | None = None
+    strict_min: bool = False
+    strict_max: bool = False
+    value_set: tuple[Any, ...] | None = None
+    result_format: str = "BASIC"
+
+    @property
+    def expectation_type(self) -> str:
+        return EXPECTATION_TYPES[self.gx_class]
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def plain_expectation(config: Mapping[str, Any]) -> PlainExpectation | None:
+    """`config` as the compiler reads it, if it is plain (see `PlainExpectation`); else None."""
+    declared = config.get("type")
+    name = _CLASS_OF_TYPE.get(declared) if type(declared) is str else None
+    kwargs = config.get("kwargs", {})
+    if name is None or not isinstance(kwargs, Mapping):
+        return None
+    inert = {key: value for key, value in config.items() if key not in ("type", "kwargs")}
+    if any(key not in _INERT_KEYS or not _INERT_KEYS[key](value) for key, value in inert.items()):
+        return None
+    allowed = {"result_format"}
+    if name in _BOUNDED:
+        allowed |= {"min_value", "max_value", "strict_min", "strict_max"}
+    if name != ROW_COUNT:
+        allowed |= {"column", "mostly"}
+    if name == IN_SET:
+        allowed.add("value_set")
+    if set(kwargs) - allowed:
+        return None
+    values: dict[str, Any] = {}
+    if name != ROW_COUNT:
+        column = kwargs.get("column")
+        if type(column) is not str:
+            return None
+        values["column"] = column
+        mostly = kwargs.get("mostly", 1)
+        if not _number(mostly) or not 0 <= mostly <= 1:
+            return None
+        values["mostly"] = float(mostly) if "mostly" in kwargs else 1
+    for bound in ("min_value", "max_value"):
+        if bound not in kwargs or kwargs[bound] is None:
+            continue
+        value = kwargs[bound]
+        if name == ROW_COUNT:
+            if type(value) is not int:
+                return None  # GX's int field truncates a float, parses a string
+            values[bound] = value
+        else:
+            if not _number(value) or math.isnan(value) or abs(value) > 1.7e308:
+                return None  # GX's float field parses strings; NaN and overflow stay with GX
+            values[bound] = float(value)
+    low, high = values.get("min_value"), values.get("max_value")
+    if name == BETWEEN and low is None and high is None:
+        return None  # GX refuses a between with no bound
+    if name == ROW_COUNT and low is not None and high is not None and low > high:
+        return None  # and a row count whose bounds cross
+    for flag in ("strict_min", "strict_max"):
+        if flag in kwargs:
+            if type(kwargs[flag]) is not bool:
+                return None
+            values[flag] = kwargs[flag]
+    if name == IN_SET:
+        members = kwargs.get("value_set")
+        if type(members) is not list or not all(_scalar(m) for m in members):
+            return None
+        values["value_set"] = tuple(members)
+    result_format = kwargs.get("result_format", "BASIC")
+    if type(result_format) is not str or result_format not in _RESULT_FORMATS:
+        return None
+    values["result_format"] = result_format
+    return PlainExpectation(gx_class=name, config=config, **values)
+
+
 def _gx_class(expectation: Any) -> str | None:
     """The GX class name of `expectation` when it is exactly one of GX's own classes (a subclass, or a
-    class of the same name elsewhere, may decide differently)."""
+    class of the same name elsewhere, may decide differently) or a plain configuration of one."""
+    if isinstance(expectation, PlainExpectation):
+        return expectation.gx_class
     cls = type(expectation)
     if cls.__module__.startswith("great_expectations.") and cls.__name__ in EXPECTATION_TYPES:
         return cls.__name__

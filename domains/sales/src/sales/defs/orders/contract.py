@@ -27,18 +27,21 @@ class Orders(pa.DataFrameModel):
     o_comment: Series[str] = pa.Field(description="Free-text comment from the clerk.")
 
 
-def orders_expectations() -> list:
-    """Great Expectations suite for sales/orders, run on the published table after each write."""
-    import great_expectations as gx
-
-    return [
-        gx.expectations.ExpectColumnValuesToNotBeNull(column="o_orderkey"),
-        gx.expectations.ExpectColumnValuesToBeUnique(column="o_orderkey"),
-        gx.expectations.ExpectColumnValuesToBeBetween(
-            column="o_totalprice", min_value=0, max_value=1e6
-        ),
-        gx.expectations.ExpectColumnValuesToBeInSet(
-            column="o_orderstatus", value_set=ORDER_STATUSES
-        ),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=10**9),
-    ]
+# The Great Expectations suite of sales/orders, run on the published table after each write: GX
+# configurations (its JSON form), decided in SQL where SQL decides exactly as GX, without importing GX.
+ORDERS_EXPECTATIONS = [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "o_orderkey"}},
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "o_orderkey"}},
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "o_totalprice", "min_value": 0, "max_value": 1e6},
+    },
+    {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "o_orderstatus", "value_set": ORDER_STATUSES},
+    },
+    {
+        "type": "expect_table_row_count_to_be_between",
+        "kwargs": {"min_value": 1, "max_value": 10**9},
+    },
+]

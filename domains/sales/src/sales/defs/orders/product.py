@@ -1,7 +1,7 @@
 """`sales/orders`: every customer order, as booked."""
 
 from dagmesh import Relation, TpchSource, data_product
-from sales.defs.orders.contract import Orders, orders_expectations
+from sales.defs.orders.contract import ORDERS_EXPECTATIONS, Orders
 from sales.standards import DAILY, NIGHTLY, OWNERS
 
 
@@ -12,7 +12,7 @@ from sales.standards import DAILY, NIGHTLY, OWNERS
     version="2.0.0",
     slo=DAILY,
     schedule=NIGHTLY,
-    expectations=orders_expectations,
+    expectations=ORDERS_EXPECTATIONS,
 )
 def orders(tpch: TpchSource) -> Relation:
     """Every customer order, as booked."""
