@@ -16,11 +16,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
+from dagster._core.instance.ref import InstanceRef
 
 from dagmesh.binding.workspace import load_workspace, read_workspace
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.sources.tpch import official_answer, tpch_connection
 from dagmesh.storage.warehouse import MeshWarehouse
+from dagmesh.tools.run_instance import for_concurrent_runs
 from dagmesh.tools.runner import plan, run_mesh
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +40,13 @@ def mesh(tmp_path_factory):
     # Locations are `@dg.definitions`: built (and so read the settings) when the workspace loads.
     try:
         locations = load_workspace(WORKSPACE)
-        (home / "dagster").mkdir()
-        with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
-            result = run_mesh(locations, instance)
-            yield locations, result, MeshSettings.from_env(), instance
+        # The mesh's own instance (its dagster.yaml: the engine-reusing event log), as `dagmesh run`
+        # uses it, with the independent runs of each wave at the same time.
+        dagster_home = MeshSettings.from_env().ensure_dagster_home()
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+        result = run_mesh(locations, for_concurrent_runs(instance), parallel=2)
+        yield locations, result, MeshSettings.from_env(), instance
+        instance.dispose()
     finally:
         for key, value in saved.items():
             if value is None:
@@ -215,3 +220,20 @@ def test_yaml_declared_product_equals_an_independent_query(mesh):
         "FROM lineitem JOIN part ON l_partkey = p_partkey GROUP BY ALL ORDER BY p_brand, size_class"
     )
     assert sorted(ours) == expected
+
+
+def test_concurrent_runs_of_a_wave_are_real_runs_each_with_its_events(mesh):
+    """`parallel=2`: every planned run is a Dagster run of its own on the mesh's instance, succeeded,
+    with one materialization per product (and per partition of the monthly product) in the event log,
+    which the engine-reusing event log (`MeshSqliteEventLogStorage`) wrote."""
+    locations, result, _, instance = mesh
+    assert type(instance.event_log_storage).__name__ == "MeshSqliteEventLogStorage"
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagmesh/run": "mesh"}))
+    assert len(runs) == len(plan(locations))
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+    assert {o.run_id for o in result.outcomes.values()} == {run.run_id for run in runs}
+    monthly = dg.AssetKey(["sales", "monthly_revenue"])
+    partitions = instance.get_materialized_partitions(monthly)
+    assert len(partitions) == _scalar(
+        MeshSettings.from_env(), "SELECT COUNT(DISTINCT order_month) FROM sales.monthly_revenue"
+    )

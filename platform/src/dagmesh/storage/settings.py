@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -17,6 +18,31 @@ DEFAULT_TPCH_SCALE = 0.01
 # DuckDB's own default is 80% of the machine: with Dagster and pandas beside it, that is more than a
 # step can have. Past the limit DuckDB spills to disk instead of growing (docs/performance.md).
 DEFAULT_MEMORY_LIMIT = "2GB"
+# The embedded mesh's Dagster instance: Dagster's local storage, with the event log reusing its engines
+# (`dagmesh.binding.event_log`) in Dagster's own place for it. Kept up to date while the marker line is
+# in the file: a file without it is somebody's own and left alone.
+_DAGSTER_YAML_MARKER = "# written by dagmesh; remove this line to keep your own edits"
+_DAGSTER_YAML = """\
+{marker}
+telemetry:
+  enabled: false
+event_log_storage:
+  module: dagmesh.binding.event_log
+  class: MeshSqliteEventLogStorage
+  config:
+    base_dir: {base_dir}
+"""
+# What earlier versions wrote, without the marker: replaced too.
+_EARLIER_DAGSTER_YAML = ("telemetry:\n  enabled: false\n",)
+
+
+def dagster_yaml(dagster_home: Path) -> str:
+    """The mesh's dagster.yaml for the instance in `dagster_home`."""
+    return _DAGSTER_YAML.format(
+        marker=_DAGSTER_YAML_MARKER, base_dir=json.dumps(str(dagster_home / "storage"))
+    )
+
+
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
@@ -43,11 +69,16 @@ class MeshSettings:
         return self.home / "dagster_home"
 
     def ensure_dagster_home(self) -> Path:
-        """Dagster's local storage for the embedded mesh, created with telemetry off on first use."""
+        """Dagster's local storage for the embedded mesh, created on first use (and brought up to date
+        while it is still the one written here): telemetry off, the event log that reuses its SQLite
+        engines (`dagmesh.binding.event_log`)."""
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         config = self.dagster_home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n")
+        text = config.read_text() if config.exists() else None
+        if text is None or text in _EARLIER_DAGSTER_YAML or text.startswith(_DAGSTER_YAML_MARKER):
+            wanted = dagster_yaml(self.dagster_home)
+            if text != wanted:
+                config.write_text(wanted)
         return self.dagster_home
 
     @classmethod

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -49,6 +50,8 @@ from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.sql import qualified_name, quote_identifier
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
+# Schema and log creation in this process, one at a time (`_prepare_catalog`).
+_CATALOG_CHANGES = threading.Lock()
 _INCOMING = "_dagmesh_incoming"
 _STAGE = "_dagmesh_stage"
 _KEYED = "_dagmesh_keyed"
@@ -366,13 +369,13 @@ class MeshWarehouse(DuckDBResource):
         contract = target.contract
         assert contract is not None
         table = qualified_name(target.table)
+        _prepare_catalog(con, target)
         con.execute("BEGIN TRANSACTION")
         try:
             exists = table_exists_in(con, target.table)
             previous = (
                 int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if exists else None
             )
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
             projection = relation_types.projection(contract)
             con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS "
@@ -662,9 +665,9 @@ def _publish_staged(
     table = qualified_name(target.table)
     stage = quote_identifier(_STAGE)
     projection = _published_projection(target.contract)
+    _prepare_catalog(con, target)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
         if partition is None or not target.partition_column:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
@@ -681,6 +684,17 @@ def _publish_staged(
     except BaseException:
         _rollback(con)
         raise
+
+
+def _prepare_catalog(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> None:
+    """The product's schema and the publication log, created (if need be) before the publishing
+    transaction and not inside it: two publishes in one process (`dagmesh run --parallel`) creating the
+    same schema in their transactions conflict in DuckDB's catalog, and one of them would fail. Even
+    outside a transaction two such creations at once conflict: they take turns (one process is the
+    only writer of the file)."""
+    with _CATALOG_CHANGES:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
+        _ensure_log(con)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -704,7 +718,7 @@ def _log_publication(
     (for a product without a contract); a contract's own dtypes win: a consumer gets the contract's
     dtypes (pandera accepts int64 data for an Int64 column, and object strings for `string`), whatever
     the frame of this run happened to hold."""
-    log = _ensure_log(con)
+    log = qualified_name(PUBLICATIONS_TABLE)  # created by _prepare_catalog
     columns = con.execute(f"DESCRIBE {staged}").fetchall()
     contract = target.contract
     pandas_dtypes = {

@@ -68,8 +68,18 @@ def run(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write per-product outcomes as JSON here.")
     ] = None,
+    parallel: Annotated[
+        int,
+        typer.Option(
+            "--parallel",
+            min=1,
+            help="Runs of one wave (independent locations) at the same time. Above 1, runs capture "
+            "no stdout/stderr for the UI (their event logs are kept).",
+        ),
+    ] = 2,
 ) -> None:
     """Materialize every product of every code location, in dependency order across domains."""
+    from dagmesh.tools.run_instance import for_concurrent_runs
     from dagmesh.tools.runner import plan, run_mesh
 
     settings = MeshSettings.from_env()
@@ -104,7 +114,13 @@ def run(
                 )
             progress.advance(task, len(group.keys))
 
-        result = run_mesh(locations, instance, on_group_start=started, on_group_done=done)
+        result = run_mesh(
+            locations,
+            for_concurrent_runs(instance) if parallel > 1 else instance,
+            parallel=parallel,
+            on_group_start=started,
+            on_group_done=done,
+        )
 
     table = Table(title=f"Mesh run: {result.seconds:.1f}s")
     for column in ("product", "location", "status", "rows", "contract", "time"):

@@ -8,9 +8,11 @@ skips only what depends on it; everything else still runs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -22,6 +24,7 @@ from dagster._core.storage.tags import (
 
 from dagmesh.binding.asset import CONTRACT_CHECK
 from dagmesh.core.errors import DagmeshError
+from dagmesh.tools.run_instance import ConcurrentRunsInstance
 
 # The governance location observes the whole mesh (its scorecard reads every product's state), so it
 # runs after everything else.
@@ -212,10 +215,16 @@ def run_mesh(
     locations: Mapping[str, dg.Definitions],
     instance: dg.DagsterInstance,
     *,
+    parallel: int = 1,
     on_group_start: Callable[[RunGroup], None] | None = None,
     on_group_done: Callable[[RunGroup, list[ProductOutcome]], None] | None = None,
 ) -> MeshRunResult:
-    """Materialize every product of every location; returns per-product outcomes."""
+    """Materialize every product of every location; returns per-product outcomes.
+
+    With `parallel` > 1, the independent runs of a wave (other locations, other partitionings) run at
+    the same time, in threads of this process sharing its DuckDB database: Dagster's compute-log
+    capture swaps the process's stdout and stderr, so `instance` must not capture them
+    (`run_instance.for_concurrent_runs`)."""
     started = time.monotonic()
     groups = plan(locations)
     result = MeshRunResult()
@@ -223,7 +232,11 @@ def run_mesh(
         for key in group.keys:
             result.outcomes[key] = ProductOutcome(key=key, location=group.location)
     all_parents = {key: parent for group in groups for key, parent in group.parents.items()}
-    for group in groups:
+    if parallel > 1 and not isinstance(instance, ConcurrentRunsInstance):
+        raise MeshPlanError("concurrent runs need run_instance.for_concurrent_runs(instance)")
+    callbacks = threading.Lock()
+
+    def runnable_part(group: RunGroup) -> RunGroup | None:
         blocked = [
             key
             for key in group.keys
@@ -236,17 +249,21 @@ def run_mesh(
         for key in blocked:
             result.outcomes[key].status = RunStatus.SKIPPED
             result.outcomes[key].error = "skipped: an input failed"
-        runnable = [key for key in group.keys if key not in blocked]
+        runnable = tuple(key for key in group.keys if key not in blocked)
         if not runnable:
-            continue
+            return None
+        return RunGroup(group.wave, group.location, runnable, group.partitions_def, group.parents)
+
+    def execute(group: RunGroup, runnable: RunGroup) -> None:
         if on_group_start:
-            on_group_start(group)
+            with callbacks:
+                on_group_start(group)
         defs = locations[group.location]
         run = dg.materialize(
             assets=[*(defs.assets or []), *(defs.asset_checks or [])],
             resources=defs.resources,
             instance=instance,
-            selection=runnable,
+            selection=list(runnable.keys),
             run_config=QUIET_LOGS,
             tags={
                 "dagmesh/run": "mesh",
@@ -255,11 +272,22 @@ def run_mesh(
             },
             raise_on_error=False,
         )
-        runnable_group = RunGroup(
-            group.wave, group.location, tuple(runnable), group.partitions_def, group.parents
-        )
-        _record(run, runnable_group, result.outcomes, instance)
-        if on_group_done:
-            on_group_done(group, [result.outcomes[k] for k in runnable])
+        with callbacks:
+            _record(run, runnable, result.outcomes, instance)
+            if on_group_done:
+                on_group_done(group, [result.outcomes[k] for k in runnable.keys])
+
+    waves: dict[int, list[RunGroup]] = defaultdict(list)
+    for group in groups:
+        waves[group.wave].append(group)
+    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+        for wave in sorted(waves):
+            work = [(g, r) for g in waves[wave] if (r := runnable_part(g)) is not None]
+            if parallel <= 1:
+                for group, runnable in work:
+                    execute(group, runnable)
+                continue
+            for future in [pool.submit(execute, group, runnable) for group, runnable in work]:
+                future.result()
     result.seconds = time.monotonic() - started
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -70,10 +71,22 @@ def _typed(text: str, type_: str) -> object:
     return text
 
 
+_GENERATING = threading.Lock()
+
+
 def generate_tpch(directory: Path, scale: float) -> Path:
     """Write every TPC-H table at `scale` as Parquet under `directory`; atomic, so a crash leaves no half set."""
     if all((directory / f"{t}.parquet").is_file() for t in TPCH_TABLES):
         return directory
+    # dbgen keeps global state in the tpch extension: two generations at once in one process (runs of a
+    # wave, `dagmesh run --parallel`) crash it. Other processes are kept apart by the atomic rename.
+    with _GENERATING:
+        return _generate(directory, scale)
+
+
+def _generate(directory: Path, scale: float) -> Path:
+    if all((directory / f"{t}.parquet").is_file() for t in TPCH_TABLES):
+        return directory  # another thread generated it while this one waited
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".tpch-", dir=directory.parent))
     try:
