@@ -579,11 +579,16 @@ def dump_odcs(doc: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(doc), sort_keys=False, allow_unicode=True, width=100)
 
 
+# libyaml's safe loader where PyYAML was built with it (the wheels are): the same documents as
+# `yaml.safe_load`, several times faster; every code location reads the published contracts at load.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_odcs(source: str | Path) -> dict[str, Any]:
     """An ODCS document from a YAML file (a `Path`) or YAML text (a `str`)."""
     text = source.read_text() if isinstance(source, Path) else source
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as error:
         raise ContractDocumentError(f"{source}: not valid YAML: {error}") from error
     if not isinstance(doc, dict):
