@@ -103,13 +103,15 @@ def test_two_first_publishes_at_once_in_one_process_both_land(tmp_path):
     and the publication log; inside their transactions they would conflict in DuckDB's catalog."""
     for attempt in range(4):
         warehouse = MeshWarehouse(database=str(tmp_path / f"fresh-{attempt}.duckdb"))
-        errors = _publish_at_once(warehouse, ("east", "west"))
-        assert errors == []
+        # two schemas, then two products of one schema: both new, both created at once
+        tables = [("east", "numbers"), ("west", "numbers"), ("north", "a"), ("north", "b")]
+        for pair in (tables[:2], tables[2:]):
+            assert _publish_at_once(warehouse, pair) == []
         with warehouse.get_connection() as con:
             counts = con.execute(
                 "SELECT product, row_count FROM _dagmesh.publications ORDER BY product"
             ).fetchall()
-        assert counts == [("east/numbers", 1000), ("west/numbers", 1000)]
+        assert counts == sorted((f"{s}/{t}", 1000) for s, t in tables)
 
 
 def _publish_at_once(warehouse: MeshWarehouse, domains: tuple[str, ...]) -> list[BaseException]:
@@ -128,7 +130,7 @@ def _publish_at_once(warehouse: MeshWarehouse, domains: tuple[str, ...]) -> list
         except BaseException as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=publish, args=(d,)) for d in domains]
+    threads = [threading.Thread(target=publish, args=(t,)) for t in tables]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +50,9 @@ from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.sql import qualified_name, quote_identifier
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
-# Schema and log creation in this process, one at a time (`_prepare_catalog`).
+# Catalog creation in this process, one at a time (`_publishing_transaction`).
 _CATALOG_CHANGES = threading.Lock()
+_NEW_SCHEMAS = threading.Lock()
 _INCOMING = "_dagmesh_incoming"
 _STAGE = "_dagmesh_stage"
 _KEYED = "_dagmesh_keyed"
@@ -369,9 +370,7 @@ class MeshWarehouse(DuckDBResource):
         contract = target.contract
         assert contract is not None
         table = qualified_name(target.table)
-        _prepare_catalog(con, target)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _publishing_transaction(con, target):
             exists = table_exists_in(con, target.table)
             previous = (
                 int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if exists else None
@@ -397,10 +396,6 @@ class MeshWarehouse(DuckDBResource):
             if not result.passed:
                 raise ContractViolation(target.product, target.owners, result)
             _log_publication(con, target, None, result.rows, contract.arrow_schema, {}, table)
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
         return result
 
     def _publish_staged_relation(
@@ -665,9 +660,7 @@ def _publish_staged(
     table = qualified_name(target.table)
     stage = quote_identifier(_STAGE)
     projection = _published_projection(target.contract)
-    _prepare_catalog(con, target)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _publishing_transaction(con, target):
         if partition is None or not target.partition_column:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
@@ -680,21 +673,34 @@ def _publish_staged(
             con.execute(f"DELETE FROM {table} WHERE {predicate}", bounds)
             con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
         _log_publication(con, target, partition, rows, schema, dtypes, stage)
-        con.execute("COMMIT")
-    except BaseException:
-        _rollback(con)
-        raise
 
 
-def _prepare_catalog(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> None:
-    """The product's schema and the publication log, created (if need be) before the publishing
-    transaction and not inside it: two publishes in one process (`dagmesh run --parallel`) creating the
-    same schema in their transactions conflict in DuckDB's catalog, and one of them would fail. Even
-    outside a transaction two such creations at once conflict: they take turns (one process is the
-    only writer of the file)."""
+@contextmanager
+def _publishing_transaction(
+    con: duckdb.DuckDBPyConnection, target: PublishTarget
+) -> Iterator[None]:
+    """BEGIN ... COMMIT of one publish, rolled back on any error. The publication log is created
+    before it (once, one creation at a time); the product's schema inside it, so a violation of a new
+    product leaves no schema. Two transactions creating the same schema at once conflict in DuckDB's
+    catalog (`dagmesh run --parallel`): a publish whose schema does not exist yet holds the process's
+    lock for new schemas until it has committed."""
     with _CATALOG_CHANGES:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(target.table[0])}")
         _ensure_log(con)
+    schema = target.table[0]
+    new_schema = not con.execute(
+        "SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() "
+        "AND schema_name = ?",
+        [schema],
+    ).fetchone()
+    with _NEW_SCHEMAS if new_schema else nullcontext():
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
+            yield
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -718,7 +724,7 @@ def _log_publication(
     (for a product without a contract); a contract's own dtypes win: a consumer gets the contract's
     dtypes (pandera accepts int64 data for an Int64 column, and object strings for `string`), whatever
     the frame of this run happened to hold."""
-    log = qualified_name(PUBLICATIONS_TABLE)  # created by _prepare_catalog
+    log = qualified_name(PUBLICATIONS_TABLE)  # created by _publishing_transaction
     columns = con.execute(f"DESCRIBE {staged}").fetchall()
     contract = target.contract
     pandas_dtypes = {
