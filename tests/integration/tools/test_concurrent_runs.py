@@ -114,16 +114,16 @@ def test_two_first_publishes_at_once_in_one_process_both_land(tmp_path):
         assert counts == sorted((f"{s}/{t}", 1000) for s, t in tables)
 
 
-def _publish_at_once(warehouse: MeshWarehouse, domains: tuple[str, ...]) -> list[BaseException]:
+def _publish_at_once(
+    warehouse: MeshWarehouse, tables: list[tuple[str, str]]
+) -> list[BaseException]:
     import pandas as pd
 
-    barrier = threading.Barrier(len(domains))
+    barrier = threading.Barrier(len(tables))
     errors: list[BaseException] = []
 
-    def publish(domain: str) -> None:
-        target = PublishTarget(
-            product=f"{domain}/numbers", table=(domain, "numbers"), contract=None
-        )
+    def publish(table: tuple[str, str]) -> None:
+        target = PublishTarget(product="/".join(table), table=table, contract=None)
         barrier.wait()
         try:
             warehouse.publish(target, pd.DataFrame({"n": range(1000)}))
