@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagmesh.core.paths import find_project_root
+from dagmesh.storage.lakehouse import PREFIX as LAKE_PREFIX
+from dagmesh.storage.lakehouse import LakeLocation, LakeSettingsError
 
 HOME_ENV = "DAGMESH_HOME"
 WAREHOUSE_ENV = "DAGMESH_WAREHOUSE"
 TPCH_SCALE_ENV = "DAGMESH_TPCH_SCALE"
 MEMORY_LIMIT_ENV = "DAGMESH_MEMORY_LIMIT"
+LAKE_DATA_ENV = "DAGMESH_LAKE_DATA"
+S3_ENDPOINT_ENV = "DAGMESH_S3_ENDPOINT"
+S3_URL_STYLE_ENV = "DAGMESH_S3_URL_STYLE"
+S3_USE_SSL_ENV = "DAGMESH_S3_USE_SSL"
 DEFAULT_TPCH_SCALE = 0.01
 # DuckDB's own default is 80% of the machine: with Dagster and pandas beside it, that is more than a
 # step can have. Past the limit DuckDB spills to disk instead of growing (docs/performance.md).
@@ -54,6 +60,8 @@ class MeshSettings:
     warehouse_path: Path
     tpch_scale: float
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # The lakehouse backend instead of the DuckDB file, when DAGMESH_WAREHOUSE names a DuckLake catalog.
+    lake: LakeLocation | None = None
 
     @property
     def spill_dir(self) -> Path:
@@ -84,7 +92,9 @@ class MeshSettings:
     @classmethod
     def from_env(cls) -> MeshSettings:
         home = Path(os.environ.get(HOME_ENV) or find_project_root() / ".dagmesh").resolve()
-        warehouse = Path(os.environ.get(WAREHOUSE_ENV) or home / "warehouse.duckdb").resolve()
+        named = os.environ.get(WAREHOUSE_ENV) or ""
+        lake = _lake_from_env(named, home) if named.startswith(LAKE_PREFIX) else None
+        warehouse = Path(named if named and lake is None else home / "warehouse.duckdb").resolve()
         raw_scale = os.environ.get(TPCH_SCALE_ENV, str(DEFAULT_TPCH_SCALE))
         try:
             scale = float(raw_scale)
@@ -104,4 +114,26 @@ class MeshSettings:
             warehouse_path=warehouse,
             tpch_scale=scale,
             memory_limit=memory.strip().replace(" ", ""),
+            lake=lake,
         )
+
+    @property
+    def warehouse_name(self) -> str:
+        """The warehouse as messages name it: the file, or the lake's catalog without credentials."""
+        return str(self.warehouse_path) if self.lake is None else self.lake.described
+
+
+def _lake_from_env(catalog: str, home: Path) -> LakeLocation:
+    use_ssl = (os.environ.get(S3_USE_SSL_ENV) or "true").strip().lower()
+    if use_ssl not in ("true", "false"):
+        raise LakeSettingsError(f"{S3_USE_SSL_ENV} is true or false, not {use_ssl!r}")
+    return LakeLocation(
+        catalog=catalog,
+        data_path=os.environ.get(LAKE_DATA_ENV) or str(home / "lake") + os.sep,
+        s3_endpoint=os.environ.get(S3_ENDPOINT_ENV) or None,
+        s3_url_style=(os.environ.get(S3_URL_STYLE_ENV) or "vhost").strip().lower(),
+        s3_use_ssl=use_ssl == "true",
+        s3_region=os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
+    )

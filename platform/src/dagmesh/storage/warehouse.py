@@ -12,12 +12,15 @@ import base64
 import datetime as dt
 import json
 import random
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -34,7 +37,7 @@ from dagmesh.core.errors import (
 from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
-from dagmesh.storage import relation_types
+from dagmesh.storage import lakehouse, relation_types
 from dagmesh.storage.audit import (
     AuditResult,
     CheckOutcome,
@@ -70,6 +73,7 @@ _LOG_COLUMNS = (
     ("max_lag_seconds", "DOUBLE"),
     ("arrow_schema", "VARCHAR"),  # the exact Arrow types, so reads give back the contract's dtypes
     ("pandas_dtypes", "VARCHAR"),
+    ("publication_id", "VARCHAR"),  # shared with the lake snapshot the publish made
 )
 
 
@@ -108,16 +112,22 @@ class PublishResult:
     rows: int
     audit: AuditResult
     columns: list[tuple[str, str]]  # (name, DuckDB type) of the published table
+    snapshot: int | None = None  # the lake's snapshot of this publication (the lakehouse backend)
 
     @classmethod
     def of(
-        cls, target: PublishTarget, audit: AuditResult, columns: Sequence[tuple]
+        cls,
+        target: PublishTarget,
+        audit: AuditResult,
+        columns: Sequence[tuple],
+        snapshot: int | None = None,
     ) -> PublishResult:
         return cls(
             table=f"{target.table[0]}.{target.table[1]}",
             rows=audit.rows,
             audit=audit,
             columns=[(str(n), str(t)) for n, t in columns],
+            snapshot=snapshot,
         )
 
 
@@ -148,14 +158,62 @@ class MeshWarehouse(DuckDBResource):
     spill_directory: str | None = Field(
         default=None, description="Where DuckDB spills what does not fit in memory_limit."
     )
+    lake_catalog: str | None = Field(
+        default=None,
+        description="A DuckLake catalog (its ATTACH string): the lakehouse backend instead of the "
+        "DuckDB file `database`. Credentials come from the environment, never from here.",
+    )
+    lake_data_path: str | None = Field(default=None, description="The lake's DATA_PATH.")
+    s3_endpoint: str | None = Field(default=None, description="An S3-compatible store's host:port.")
+    s3_url_style: str = Field(default="vhost", description="S3 URL style: vhost or path.")
+    s3_use_ssl: bool = Field(default=True, description="S3 over TLS.")
+    s3_region: str = Field(default="us-east-1", description="S3 region.")
 
     @classmethod
     def from_settings(cls, settings: MeshSettings) -> MeshWarehouse:
+        lake = settings.lake
         return cls(
-            database=str(settings.warehouse_path),
+            database=str(settings.warehouse_path) if lake is None else ":memory:",
             memory_limit=settings.memory_limit,
             spill_directory=str(settings.spill_dir),
+            **(
+                {}
+                if lake is None
+                else {
+                    "lake_catalog": lake.catalog,
+                    "lake_data_path": lake.data_path,
+                    "s3_endpoint": lake.s3_endpoint,
+                    "s3_url_style": lake.s3_url_style,
+                    "s3_use_ssl": lake.s3_use_ssl,
+                    "s3_region": lake.s3_region,
+                }
+            ),
         )
+
+    @property
+    def lake(self) -> lakehouse.LakeLocation | None:
+        """The lake this warehouse is, on the lakehouse backend; None on the DuckDB file."""
+        if self.lake_catalog is None:
+            return None
+        return lakehouse.LakeLocation(
+            catalog=self.lake_catalog,
+            data_path=self.lake_data_path or "",
+            s3_endpoint=self.s3_endpoint,
+            s3_url_style=self.s3_url_style,
+            s3_use_ssl=self.s3_use_ssl,
+            s3_region=self.s3_region,
+        )
+
+    @property
+    def is_lakehouse(self) -> bool:
+        return self.lake_catalog is not None
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog products' schemas live in: the lake, or the DuckDB file's (named after it)."""
+        if self.is_lakehouse:
+            return lakehouse.LAKE
+        return Path(self.database).stem if self.database != ":memory:" else "memory"
 
     def _config(self) -> dict[str, object]:
         config: dict[str, object] = dict(self.connection_config)
@@ -168,7 +226,17 @@ class MeshWarehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Connect, retrying with jittered backoff while another process holds the file; always close."""
+        """Connect, retrying with jittered backoff while another process holds the file; always close.
+        On the lakehouse backend: a database of the connection's own with the lake attached (no file
+        lock: DuckLake's transactions keep concurrent writers apart)."""
+        lake = self.lake
+        if lake is not None:
+            con = lakehouse.connect(lake, self._config())
+            try:
+                yield con
+            finally:
+                con.close()
+            return
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_seconds
@@ -198,7 +266,13 @@ class MeshWarehouse(DuckDBResource):
     def _refuse_schema_named_like_the_file(self, table: tuple[str, str], product: str) -> None:
         """DuckDB names a file's catalog after the file: a schema of the same name is ambiguous in
         every query (`sales.orders` in `sales.duckdb`). Say so before anything is written."""
-        catalog = Path(self.database).stem
+        catalog = self.catalog_name
+        if self.is_lakehouse and table[0] == catalog:
+            raise DagmeshError(
+                f"{product}: on the lakehouse backend the lake is attached as {catalog!r}, and "
+                f"DuckDB cannot tell a domain schema of that name apart from it; rename the domain. "
+                "Nothing was read or written."
+            )
         if self.database != ":memory:" and table[0] == catalog:
             raise DagmeshError(
                 f"{product}: the warehouse file {Path(self.database).name} has the name of the domain "
@@ -304,13 +378,18 @@ class MeshWarehouse(DuckDBResource):
                 _stage(con, contract, target)
                 result = _audited_stage(con, target, partition, typed)
                 dtypes = {str(name): str(typed[name].dtype) for name in arrow.schema.names}
-                _publish_staged(con, target, partition, result.rows, arrow.schema, dtypes)
+                snapshot = _with_retries(
+                    target,
+                    lambda: _publish_staged(
+                        con, target, partition, result.rows, arrow.schema, dtypes
+                    ),
+                )
                 columns = _published_columns(con, target.table)
             finally:
                 con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
                 con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
                 con.unregister(_INCOMING)
-        return PublishResult.of(target, result, columns)
+        return PublishResult.of(target, result, columns, snapshot)
 
     def publish_relation(
         self,
@@ -354,23 +433,25 @@ class MeshWarehouse(DuckDBResource):
                     target.product, target.owners, AuditResult(rows, type_failures)
                 )
             if in_place:
-                result = self._publish_in_place(con, target)
+                result, snapshot = _with_retries(
+                    target, lambda: self._publish_in_place(con, target)
+                )
             else:
-                result = self._publish_staged_relation(con, target, partition)
+                result, snapshot = self._publish_staged_relation(con, target, partition)
             columns = _published_columns(con, target.table)
         finally:
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_STAGE)}")
             con.unregister(_INCOMING)
-        return PublishResult.of(target, result, columns)
+        return PublishResult.of(target, result, columns, snapshot)
 
     def _publish_in_place(
         self, con: duckdb.DuckDBPyConnection, target: PublishTarget
-    ) -> AuditResult:
+    ) -> tuple[AuditResult, int | None]:
         contract = target.contract
         assert contract is not None
         table = qualified_name(target.table)
-        with _publishing_transaction(con, target):
+        with _publishing_transaction(con, target) as publication:
             exists = table_exists_in(con, target.table)
             previous = (
                 int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if exists else None
@@ -395,15 +476,17 @@ class MeshWarehouse(DuckDBResource):
             result = AuditResult(rows=result.rows, outcomes=outcomes)
             if not result.passed:
                 raise ContractViolation(target.product, target.owners, result)
-            _log_publication(con, target, None, result.rows, contract.arrow_schema, {}, table)
-        return result
+            _log_publication(
+                con, target, None, result.rows, contract.arrow_schema, {}, table, publication.id
+            )
+        return result, publication.snapshot
 
     def _publish_staged_relation(
         self,
         con: duckdb.DuckDBPyConnection,
         target: PublishTarget,
         partition: PartitionWindow | None,
-    ) -> AuditResult:
+    ) -> tuple[AuditResult, int | None]:
         contract = target.contract
         assert contract is not None
         stage = quote_identifier(_STAGE)
@@ -419,8 +502,11 @@ class MeshWarehouse(DuckDBResource):
             _frame_reader(con, stage, contract),
             extra=relation_types.storable_checks(contract),
         )
-        _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {})
-        return result
+        snapshot = _with_retries(
+            target,
+            lambda: _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {}),
+        )
+        return result, snapshot
 
 
 def _frame_reader(
@@ -515,7 +601,8 @@ def _publication_marker(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) 
 
 def table_exists_in(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> bool:
     found = con.execute(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = ? AND table_name = ?",
         list(table),
     ).fetchone()
     return bool(found and found[0])
@@ -655,12 +742,13 @@ def _publish_staged(
     rows: int,
     schema: pa.Schema,
     dtypes: dict[str, str],
-) -> None:
-    """Swap the staged rows in, and log the publication, in one transaction: all or nothing."""
+) -> int | None:
+    """Swap the staged rows in, and log the publication, in one transaction: all or nothing. Returns
+    the lake's snapshot of it (None on the DuckDB file)."""
     table = qualified_name(target.table)
     stage = quote_identifier(_STAGE)
     projection = _published_projection(target.contract)
-    with _publishing_transaction(con, target):
+    with _publishing_transaction(con, target) as publication:
         if partition is None or not target.partition_column:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
@@ -672,7 +760,58 @@ def _publish_staged(
             predicate, bounds = _window_predicate(target.partition_column, partition)
             con.execute(f"DELETE FROM {table} WHERE {predicate}", bounds)
             con.execute(f"INSERT INTO {table} BY NAME SELECT {projection} FROM {stage}")
-        _log_publication(con, target, partition, rows, schema, dtypes, stage)
+        _log_publication(con, target, partition, rows, schema, dtypes, stage, publication.id)
+    return publication.snapshot
+
+
+@dataclass
+class _Publication:
+    """One publishing transaction: the id its log row and its lake snapshot share, and the snapshot
+    once committed."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    snapshot: int | None = None
+
+
+class PublishConflictError(DagmeshError):
+    """Another writer changed what this publish changed, at the same time, more often than retried."""
+
+
+T = TypeVar("T")
+# A DuckLake commit that conflicts with a concurrent one (DuckLake retries the others itself).
+_CONFLICT_RETRIES = 3
+
+
+def _with_retries(target: PublishTarget, publish: Callable[[], T]) -> T:
+    """`publish` (one whole publishing transaction), retried when it lost a write conflict to a
+    concurrent transaction: rolled back, nothing of it is visible, so it is safe to run again."""
+    for attempt in range(_CONFLICT_RETRIES + 1):
+        try:
+            return publish()
+        except duckdb.TransactionException as error:
+            if "conflict" not in str(error).lower():
+                raise
+            if attempt == _CONFLICT_RETRIES:
+                raise PublishConflictError(
+                    f"{target.product} (owners: {', '.join(target.owners) or 'unknown'}): another "
+                    f"writer changed {_conflicting(error, target)} at the same time, "
+                    f"{_CONFLICT_RETRIES + 1} times. Nothing of this publish was published; the last "
+                    "good version stays. Rerun it when the other run has finished. DuckDB said: "
+                    f"{error}"
+                ) from error
+            time.sleep(0.05 * 2**attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+def _conflicting(error: Exception, target: PublishTarget) -> str:
+    """What the conflict was over, as a product when the error names a product's table."""
+    found = re.search(r'"?([A-Za-z_][\w]*)"?\."?([A-Za-z_][\w]*)"?', str(error))
+    if not found:
+        return f"the tables of {target.product}"
+    schema, table = found.groups()
+    if schema == PUBLICATIONS_TABLE[0]:
+        return "the publication log"
+    return f"{schema}/{table}" + (" (this same product)" if (schema, table) == target.table else "")
 
 
 @contextmanager
@@ -692,15 +831,28 @@ def _publishing_transaction(
         "AND schema_name = ?",
         [schema],
     ).fetchone()
+    publication = _Publication()
+    on_lake = _on_lake(con)
     with _NEW_SCHEMAS if new_schema else nullcontext():
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
-            yield
+            yield publication
+            if on_lake:
+                lakehouse.name_the_commit(
+                    con, f"publish {target.product} {target.version}".strip(), publication.id
+                )
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
             raise
+    if on_lake:
+        publication.snapshot = lakehouse.last_committed_snapshot(con)
+
+
+def _on_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute("SELECT current_database()").fetchone()
+    return bool(found) and found[0] == lakehouse.LAKE
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -718,6 +870,7 @@ def _log_publication(
     schema: pa.Schema,
     dtypes: dict[str, str],
     staged: str,
+    publication: str,
 ) -> None:
     """One row of the publication log, inside the publishing transaction: `staged` is the relation its
     column types are read from (before masking). `dtypes` are the frame's
@@ -747,6 +900,7 @@ def _log_publication(
             schema.remove_metadata().serialize().to_pybytes()
         ).decode(),
         "pandas_dtypes": json.dumps(pandas_dtypes),
+        "publication_id": publication,
     }
     names = ", ".join(quote_identifier(n) for n in values)
     placeholders = ", ".join("?" for _ in values)
