@@ -14,6 +14,7 @@ PLATFORM = Path(__file__).resolve().parents[3] / "platform" / "src" / "dagmesh"
 # them (named below), or constants. Anything else must be a `?` parameter. A new interpolation fails here
 # until someone checks it and names it.
 SAFE_FRAGMENTS = {
+    "secret_options",  # lakehouse: S3 secret options, each a string literal or a fixed keyword
     "col",
     "column.sql",  # expectation_sql's quoted column, and its null predicate built from it
     "column.null",

@@ -33,6 +33,7 @@ from dagmesh.declare.interface import (
 from dagmesh.declare.product import CONTEXT_PARAM, DataProduct, ProductKind
 from dagmesh.storage.audit import AuditResult
 from dagmesh.storage.engine import engine_session
+from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
 CONTRACT_CHECK = "contract"
@@ -308,8 +309,14 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
                 description=f"Contract {product.contract.name}: every check audited before publishing.",
             )
         ],
-        pool=WAREHOUSE_POOL,
+        pool=_pool(),
     )(compute)
+
+
+def _pool() -> str | None:
+    """The DuckDB file has one writing process: its product steps share a Dagster pool a deployment
+    limits. A lake has none: DuckLake's transactions keep concurrent writers apart."""
+    return None if MeshSettings.from_env().lake is not None else WAREHOUSE_POOL
 
 
 def product_definitions(product: DataProduct, domain: str) -> dg.Definitions:

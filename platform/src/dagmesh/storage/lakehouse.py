@@ -25,6 +25,7 @@ import duckdb
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.storage.extensions import load_extensions
+from dagmesh.storage.sql import quote_identifier
 
 LAKE = "lake"  # the name the lake is attached as
 PREFIX = "ducklake:"
@@ -94,8 +95,11 @@ def attach(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
     )
     if lake.on_s3:
         _s3_secret(con, lake)
-    con.execute(f"ATTACH {_literal(lake.catalog)} AS {LAKE} (DATA_PATH {_literal(lake.data_path)})")
-    con.execute(f"USE {LAKE}")
+    con.execute(
+        f"ATTACH {_literal(lake.catalog)} AS {quote_identifier(LAKE)} "
+        f"(DATA_PATH {_literal(lake.data_path)})"
+    )
+    con.execute(f"USE {quote_identifier(LAKE)}")
 
 
 def _s3_secret(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
@@ -117,8 +121,9 @@ def _s3_secret(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
         options["SESSION_TOKEN"] = _literal(token)
     if lake.s3_endpoint:
         options["ENDPOINT"] = _literal(lake.s3_endpoint)
-    body = ", ".join(f"{name} {value}" for name, value in options.items())
-    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET dagmesh_lake_s3 ({body})")
+    # every value above is a string literal (`_literal`) or a fixed keyword
+    secret_options = ", ".join(f"{name} {value}" for name, value in options.items())
+    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET dagmesh_lake_s3 ({secret_options})")
 
 
 # One in-memory database per lake (and configuration) in a process, the lake attached once: each
@@ -143,28 +148,28 @@ def connect(lake: LakeLocation, config: dict[str, object]) -> duckdb.DuckDBPyCon
                 raise
             _DATABASES[key] = database
     con = database.cursor()
-    con.execute(f"USE {LAKE}")
+    con.execute(f"USE {quote_identifier(LAKE)}")
     return con
 
 
 def name_the_commit(con: duckdb.DuckDBPyConnection, message: str, publication: str) -> None:
     """Inside a transaction: the snapshot it makes carries `message` and the publication's id."""
     con.execute(
-        f"CALL {LAKE}.set_commit_message(?, ?, extra_info => ?)",
+        f"CALL {quote_identifier(LAKE)}.set_commit_message(?, ?, extra_info => ?)",
         [AUTHOR, message, json.dumps({"publication": publication})],
     )
 
 
 def last_committed_snapshot(con: duckdb.DuckDBPyConnection) -> int | None:
     """The snapshot this connection's last commit made."""
-    found = con.execute(f"FROM {LAKE}.last_committed_snapshot()").fetchone()
+    found = con.execute(f"FROM {quote_identifier(LAKE)}.last_committed_snapshot()").fetchone()
     return None if found is None or found[0] is None else int(found[0])
 
 
 def publication_snapshots(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, object]]:
     """Publication id -> (snapshot id, snapshot time), for every snapshot a publish made."""
     rows = con.execute(
-        f"SELECT snapshot_id, snapshot_time, commit_extra_info FROM {LAKE}.snapshots() "
+        f"SELECT snapshot_id, snapshot_time, commit_extra_info FROM {quote_identifier(LAKE)}.snapshots() "
         "WHERE author = ? AND commit_extra_info IS NOT NULL",
         [AUTHOR],
     ).fetchall()
