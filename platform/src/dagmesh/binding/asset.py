@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import dagster as dg
@@ -39,6 +40,9 @@ from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTar
 CONTRACT_CHECK = "contract"
 WAREHOUSE_KEY = "warehouse"
 WAREHOUSE_POOL = "dagmesh_warehouse"
+# A run with this tag republishes the product as it was at that lake snapshot (`dagmesh rollback`)
+# instead of computing it.
+ROLLBACK_TAG = "dagmesh/rollback_to"
 KINDS = frozenset({"duckdb", "pandera"})
 # The declaration an asset was built from rides on its compute function: a location returns what it
 # declared, and the registry reads contracts from the loaded assets (no registry filled on import).
@@ -145,6 +149,16 @@ def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | No
     return PartitionWindow(start=window.start, end=window.end, label=label)
 
 
+def _snapshot_id(text: str, key: dg.AssetKey) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise DagmeshError(
+            f"{key.to_user_string()}: {ROLLBACK_TAG}={text!r} is not a snapshot id; see `dagmesh "
+            "history`. Nothing was published."
+        ) from None
+
+
 def _computed(product: DataProduct, key: dg.AssetKey, kwargs: dict[str, Any]) -> Any:
     """The product function's result. Bad source files and bugs surface with the product and its
     owners, and the promise that matters: nothing was published."""
@@ -244,14 +258,18 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
         if product.wants_context:
             kwargs[CONTEXT_PARAM] = context
         warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
+        run_target = replace(target, run_id=context.run_id)
+        rollback_to = context.run.tags.get(ROLLBACK_TAG)
         try:
-            if relational:
+            if rollback_to is not None:
+                result = warehouse.republish(run_target, _snapshot_id(rollback_to, key))
+            elif relational:
                 result = _publish_in_warehouse(
-                    context, product, domain, target, warehouse, kwargs, upstreams
+                    context, product, domain, run_target, warehouse, kwargs, upstreams
                 )
             else:
                 frame = _computed(product, key, kwargs)
-                result = warehouse.publish(target, frame, _partition_window(context))
+                result = warehouse.publish(run_target, frame, _partition_window(context))
         except (ContractViolation, ContractShapeError) as error:
             yield dg.AssetCheckResult(
                 check_name=CONTRACT_CHECK,
@@ -271,6 +289,8 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
                     columns=[dg.TableColumn(name, type_) for name, type_ in result.columns]
                 ),
                 "dagmesh/version": product.version,
+                **({"dagmesh/snapshot": result.snapshot} if result.snapshot is not None else {}),
+                **({"dagmesh/rolled_back_to": int(rollback_to)} if rollback_to is not None else {}),
             }
         )
 

@@ -74,7 +74,12 @@ _LOG_COLUMNS = (
     ("arrow_schema", "VARCHAR"),  # the exact Arrow types, so reads give back the contract's dtypes
     ("pandas_dtypes", "VARCHAR"),
     ("publication_id", "VARCHAR"),  # shared with the lake snapshot the publish made
+    ("run_id", "VARCHAR"),
 )
+
+
+class TimeTravelUnavailableError(DagmeshError):
+    """An earlier version of a product was asked of a warehouse that keeps only the current one."""
 
 
 class WarehouseLockedError(DagmeshError):
@@ -95,6 +100,7 @@ class PublishTarget:
     allowed_consumers: tuple[str, ...] = ()
     max_lag_seconds: float | None = None
     volume: Volume = field(default_factory=Volume)
+    run_id: str | None = None  # the Dagster run publishing it, for the history
 
 
 @dataclass(frozen=True)
@@ -303,9 +309,13 @@ class MeshWarehouse(DuckDBResource):
         upstream: str | None = None,
         where: str | None = None,
         params: Sequence[object] = (),
+        as_of: int | dt.datetime | None = None,
     ) -> pd.DataFrame:
-        """A published table as pandas, through Arrow (several times faster and leaner than fetchdf)."""
+        """A published table as pandas, through Arrow (several times faster and leaner than fetchdf).
+        `as_of`: the table as it was at a lake snapshot (its id) or a time (the lakehouse backend)."""
         name = qualified_name(table)
+        if as_of is not None:
+            return self._read_as_of(table, name, as_of, consumer, upstream)
         with self._reading(table, consumer, upstream) as con:
             if where is None:
                 arrow = read_whole_table(con, name, lambda: _publication_marker(con, table))
@@ -315,6 +325,109 @@ class MeshWarehouse(DuckDBResource):
                 ).to_arrow_table()
             published = _published_types(con, table)
         return _as_published(arrow, published)
+
+    def _read_as_of(
+        self,
+        table: tuple[str, str],
+        name: str,
+        as_of: int | dt.datetime,
+        consumer: str,
+        upstream: str | None,
+    ) -> pd.DataFrame:
+        at = self._version_clause(table, as_of)
+        with self._reading(table, consumer, upstream) as con:
+            arrow = con.execute(f"SELECT * FROM {name} AT ({at})").to_arrow_table()
+            published = _published_types(con, table)
+        return _as_published(arrow, published)
+
+    def _version_clause(self, table: tuple[str, str], as_of: int | dt.datetime) -> str:
+        """DuckLake's `AT (...)` for a snapshot id or a time; only a lake keeps earlier versions."""
+        if not self.is_lakehouse:
+            raise TimeTravelUnavailableError(
+                f"{table[0]}/{table[1]} as of {as_of}: the DuckDB file keeps only the current version "
+                "of a product; reading an earlier one needs the lakehouse backend "
+                "(DAGMESH_WAREHOUSE=ducklake:...). `dagmesh history` lists what was published."
+            )
+        if isinstance(as_of, bool) or not isinstance(as_of, int | dt.datetime):
+            raise DagmeshError(f"as_of is a snapshot id (int) or a datetime, not {as_of!r}")
+        if isinstance(as_of, int):
+            return f"VERSION => {int(as_of)}"
+        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
+        return f"TIMESTAMP => TIMESTAMPTZ '{moment.isoformat()}'"
+
+    def history(self, table: tuple[str, str]) -> list[dict[str, object]]:
+        """Every publication of `table`, oldest first: time, contract version, rows, partition, run,
+        and on a lake the snapshot it made (which `read(as_of=...)` and `republish` take)."""
+        with self.get_connection() as con:
+            if not table_exists_in(con, PUBLICATIONS_TABLE):
+                return []
+            present = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+                    "current_database() AND table_schema = ? AND table_name = ?",
+                    list(PUBLICATIONS_TABLE),
+                ).fetchall()
+            }
+            wanted = [
+                c
+                for c in (
+                    "published_at",
+                    "version",
+                    "row_count",
+                    "partition_key",
+                    "run_id",
+                    "publication_id",
+                )
+                if c in present
+            ]
+            selected = ", ".join(quote_identifier(c) for c in wanted)
+            rows = con.execute(
+                f"SELECT {selected} FROM {qualified_name(PUBLICATIONS_TABLE)} "
+                "WHERE table_name = ? ORDER BY published_at",
+                [f"{table[0]}.{table[1]}"],
+            ).fetchall()
+            snapshots = lakehouse.publication_snapshots(con) if self.is_lakehouse else {}
+        entries = []
+        for row in rows:
+            entry = dict(zip(wanted, row, strict=True))
+            found = snapshots.get(str(entry.get("publication_id")))
+            entry["snapshot"] = found[0] if found else None
+            entries.append(entry)
+        return entries
+
+    def republish(self, target: PublishTarget, snapshot: int) -> PublishResult:
+        """Publish the product's table as it was at lake `snapshot` as a new publication: audited
+        against the contract as any publish, logged, a snapshot of its own. Nothing is deleted: the
+        versions in between stay readable (`read(as_of=...)`)."""
+        at = self._version_clause(target.table, snapshot)
+        if target.partition_column:
+            raise DagmeshError(
+                f"{target.product}: rolling back a partitioned product is not supported yet; "
+                "rematerialize its partitions instead. Nothing was published."
+            )
+        with self.get_connection() as con:
+            known = {entry["snapshot"] for entry in self._history_on(con, target.table)}
+            if snapshot not in known:
+                raise DagmeshError(
+                    f"{target.product}: snapshot {snapshot} is not one of its publications "
+                    f"({', '.join(str(k) for k in sorted(k for k in known if k is not None)) or 'none'}); "
+                    "see `dagmesh history`. Nothing was published."
+                )
+            relation = con.sql(f"SELECT * FROM {qualified_name(target.table)} AT ({at})")
+            return self.publish_relation(target, con, relation)
+
+    def _history_on(
+        self, con: duckdb.DuckDBPyConnection, table: tuple[str, str]
+    ) -> list[dict[str, object]]:
+        rows = con.execute(
+            f"SELECT publication_id FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ?",
+            [f"{table[0]}.{table[1]}"],
+        ).fetchall()
+        snapshots = lakehouse.publication_snapshots(con)
+        return [
+            {"publication_id": r[0], "snapshot": snapshots.get(str(r[0]), (None,))[0]} for r in rows
+        ]
 
     def read_batches(
         self,
@@ -901,6 +1014,7 @@ def _log_publication(
         ).decode(),
         "pandas_dtypes": json.dumps(pandas_dtypes),
         "publication_id": publication,
+        "run_id": target.run_id,
     }
     names = ", ".join(quote_identifier(n) for n in values)
     placeholders = ", ".join("?" for _ in values)

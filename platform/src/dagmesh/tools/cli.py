@@ -89,7 +89,7 @@ def run(
     instance = _instance(settings)
     console.print(
         f"[bold]dagmesh run[/]: {total} products in {len(locations)} code locations "
-        f"({', '.join(locations)}); warehouse {settings.warehouse_path}"
+        f"({', '.join(locations)}); warehouse {settings.warehouse_name}"
     )
     with Progress(
         SpinnerColumn(),
@@ -434,6 +434,98 @@ def catalog(
         f"catalog of {len(mesh.entries)} products in {len(mesh.domains)} domains: "
         + ", ".join(str(p) for p in written),
         highlight=False,
+    )
+
+
+@app.command()
+def history(
+    product: Annotated[str, typer.Argument(help="The product, as domain/name.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Every publication of a product: time, contract version, rows, run and (on a lake) snapshot."""
+    from dagmesh.storage.warehouse import MeshWarehouse, table_for_key
+
+    settings = MeshSettings.from_env()
+    table = table_for_key(product.split("/"))
+    entries = MeshWarehouse.from_settings(settings).history(table)
+    if not entries:
+        errors.print(f"{escape(product)}: never published in {escape(settings.warehouse_name)}")
+        raise typer.Exit(1)
+    view = Table(title=f"{product}: {len(entries)} publication(s)")
+    for column in ("published at (UTC)", "version", "rows", "partition", "run", "snapshot"):
+        view.add_column(column, justify="right" if column in ("rows", "snapshot") else "left")
+    for entry in entries:
+        view.add_row(
+            str(entry.get("published_at") or "-"),
+            str(entry.get("version") or "-"),
+            f"{entry['row_count']:,}" if entry.get("row_count") is not None else "-",
+            str(entry.get("partition_key") or "-"),
+            str(entry.get("run_id") or "-")[:8],
+            "-" if entry.get("snapshot") is None else str(entry["snapshot"]),
+        )
+    console.print(view)
+    if not settings.lake:
+        console.print(
+            "The DuckDB file keeps only the current version: reading or rolling back to an earlier "
+            "one needs the lakehouse backend (DAGMESH_WAREHOUSE=ducklake:...)."
+        )
+
+
+@app.command()
+def rollback(
+    product: Annotated[str, typer.Argument(help="The product, as domain/name.")],
+    to: Annotated[int, typer.Option("--to", help="The snapshot to republish (dagmesh history).")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Republish a product as it was at an earlier snapshot, as a new publication (audited, in a
+    Dagster run; nothing is deleted). Needs the lakehouse backend."""
+    import dagster as dg
+
+    from dagmesh.binding.asset import ROLLBACK_TAG
+
+    settings = MeshSettings.from_env()
+    if settings.lake is None:
+        errors.print(
+            "rollback needs the lakehouse backend (DAGMESH_WAREHOUSE=ducklake:...): the DuckDB file "
+            "keeps only the current version of a product. Nothing was published."
+        )
+        raise typer.Exit(1)
+    key = dg.AssetKey(product.split("/"))
+    locations = _load(workspace)
+    owner = next(
+        (
+            n
+            for n, d in locations.items()
+            if key in d.resolve_asset_graph().materializable_asset_keys
+        ),
+        None,
+    )
+    if owner is None:
+        errors.print(f"{escape(product)}: no code location in the workspace materializes it")
+        raise typer.Exit(1)
+    defs = locations[owner]
+    result = dg.materialize(
+        assets=[*(defs.assets or []), *(defs.asset_checks or [])],
+        resources=defs.resources,
+        instance=_instance(settings),
+        selection=[key],
+        tags={ROLLBACK_TAG: str(to), "dagmesh/run": "rollback"},
+        raise_on_error=False,
+    )
+    if not result.success:
+        from dagmesh.tools.runner import _root_message
+
+        for event in result.get_step_failure_events():
+            errors.print(
+                f"[red]{escape(product)}[/]: {escape(_root_message(event.step_failure_data.error))}"
+            )
+        raise typer.Exit(1)
+    materialization = result.get_asset_materialization_events()[0].materialization
+    snapshot = materialization.metadata.get("dagmesh/snapshot")
+    console.print(
+        f"{escape(product)} republished as of snapshot {to}: a new publication"
+        + (f" (snapshot {snapshot.value})" if snapshot is not None else "")
+        + f", run {result.run_id}"
     )
 
 
