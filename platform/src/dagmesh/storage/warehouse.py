@@ -1027,8 +1027,19 @@ def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
     definition = ", ".join(f"{name} {type_}" for name, type_ in _LOG_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS {log} ({definition})")
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+            "current_database() AND table_schema = ? AND table_name = ?",
+            list(PUBLICATIONS_TABLE),
+        ).fetchall()
+    }
+    # Only what is missing (a log written by an older dagmesh): on a lake each ALTER is a catalog
+    # round trip, even one that changes nothing.
     for name, type_ in _LOG_COLUMNS:
-        con.execute(f"ALTER TABLE {log} ADD COLUMN IF NOT EXISTS {name} {type_}")
+        if name not in present:
+            con.execute(f"ALTER TABLE {log} ADD COLUMN IF NOT EXISTS {name} {type_}")
     return log
 
 
