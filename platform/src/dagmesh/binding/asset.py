@@ -28,6 +28,7 @@ from dagmesh.core.errors import (
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
+    PINNED_MAJOR_METADATA,
     ColumnInterface,
     ProductInterface,
 )
@@ -62,6 +63,7 @@ def publish_target(product: DataProduct, domain: str) -> PublishTarget:
         allowed_consumers=tuple(product.allowed_consumers),
         max_lag_seconds=product.slo.max_lag.total_seconds(),
         volume=product.volume,
+        deprecation_date=product.deprecation_date,
     )
 
 
@@ -182,6 +184,7 @@ def _publish_in_warehouse(
     warehouse: MeshWarehouse,
     kwargs: dict[str, Any],
     upstreams: dict[str, dg.AssetKey],
+    pins: dict[str, int | None],
 ) -> Any:
     """An in-warehouse product: inputs bound as relations on the warehouse connection, the result
     built lazily, then staged, audited and published on that same connection."""
@@ -196,6 +199,7 @@ def _publish_in_warehouse(
                 upstreams,
                 _partition_columns(context, upstreams.values()) if window else {},
                 window,
+                pins,
             )
         )
         relation = _computed(product, key, kwargs)
@@ -242,10 +246,20 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
     # (as relations, in its step), so for Dagster they are dependencies only.
     relational = product.kind is ProductKind.RELATION
     upstreams = {param: ref.resolve(domain) for param, ref in product.inputs.items()}
+    pins = {param: ref.major for param, ref in product.inputs.items()}
     ins = (
         {}
         if relational
-        else {param: dg.AssetIn(key=k, metadata=consumer) for param, k in upstreams.items()}
+        else {
+            param: dg.AssetIn(
+                key=k,
+                metadata={
+                    **consumer,
+                    **({PINNED_MAJOR_METADATA: pins[param]} if pins[param] is not None else {}),
+                },
+            )
+            for param, k in upstreams.items()
+        }
     )
     deps = list(upstreams.values()) if relational else None
 
@@ -265,7 +279,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
                 result = warehouse.republish(run_target, _snapshot_id(rollback_to, key))
             elif relational:
                 result = _publish_in_warehouse(
-                    context, product, domain, run_target, warehouse, kwargs, upstreams
+                    context, product, domain, run_target, warehouse, kwargs, upstreams, pins
                 )
             else:
                 frame = _computed(product, key, kwargs)

@@ -14,6 +14,7 @@ from dagmesh.binding.reads import refuse_unreadable
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
+    PINNED_MAJOR_METADATA,
     ProductInterface,
     metadata_value,
 )
@@ -46,8 +47,12 @@ class MeshIOManager(dg.ConfigurableIOManager):
             window = context.asset_partitions_time_window
             where = f"{quote_identifier(column)} >= ? AND {quote_identifier(column)} < ?"
             params = [window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)]
+        pin = metadata_value(context.definition_metadata or {}, PINNED_MAJOR_METADATA)
+        table = self.warehouse.served(
+            table_for_key(upstream.path), int(pin) if pin is not None else None, consumer
+        )
         return self.warehouse.read(
-            table_for_key(upstream.path),
+            table,
             consumer=consumer,
             upstream=upstream.to_user_string(),
             where=where,

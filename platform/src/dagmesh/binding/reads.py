@@ -19,6 +19,7 @@ from dagmesh.storage.sql import qualified_name, quote_identifier
 from dagmesh.storage.warehouse import (
     PartitionWindow,
     latest_publication_in,
+    served_table,
     table_exists_in,
     table_for_key,
 )
@@ -55,9 +56,11 @@ def input_relations(
     inputs: Mapping[str, dg.AssetKey],
     partitioned_by: Mapping[dg.AssetKey, str],
     window: PartitionWindow | None,
+    pins: Mapping[str, int | None] | None = None,
 ) -> dict[str, Relation]:
     """Each input as a lazy relation over its published table, on the step's connection. A partitioned
-    run of a product reads the same window of a partitioned upstream (`partitioned_by`: its column)."""
+    run of a product reads the same window of a partitioned upstream (`partitioned_by`: its column).
+    An input pinned to a previous major (`pins`) reads the table that major is served from."""
     relations: dict[str, Relation] = {}
     for param, upstream in inputs.items():
         table = table_for_key(upstream.path)
@@ -66,7 +69,8 @@ def input_relations(
                 consumer.to_user_string(), upstream.to_user_string(), f"{table[0]}.{table[1]}"
             )
         refuse_unreadable(consumer, consumer_owners, upstream, latest_publication_in(con, table))
-        sql, params = f"SELECT * FROM {qualified_name(table)}", []
+        served = served_table(con, table, (pins or {}).get(param), consumer.to_user_string())
+        sql, params = f"SELECT * FROM {qualified_name(served)}", []
         column = partitioned_by.get(upstream)
         if window is not None and column:
             col = quote_identifier(column)

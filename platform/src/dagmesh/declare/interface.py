@@ -21,6 +21,8 @@ COLUMN_SCHEMA_METADATA = "dagster/column_schema"
 TABLE_NAME_METADATA = "dagster/table_name"
 # Set on the `AssetIn` of every product input: who is reading, for the IO manager's access check.
 CONSUMER_METADATA = "dagmesh/consumer"
+# On an input: the producer's major the consumer pinned (`sales/orders@1`), which the read serves.
+PINNED_MAJOR_METADATA = "dagmesh/pinned_major"
 CONSUMER_OWNERS_METADATA = "dagmesh/consumer_owners"
 
 

@@ -71,6 +71,12 @@ def drift(instance, warehouse, publications) -> list[Finding]:
     return drifted_tables(warehouse, publications)
 
 
+def versions(instance, warehouse, publications) -> list[Finding]:
+    """Previous majors kept for pinned consumers: reported while served, retired (dropped) once their
+    deprecation date has passed."""
+    return [Finding("versions", product, detail) for product, detail in warehouse.previous_majors()]
+
+
 def evaluate_monitor(
     kind: str,
     monitor: Monitor,
@@ -144,4 +150,10 @@ def run_failure_sensor(context: dg.RunFailureSensorContext, warehouse: MeshWareh
     )
 
 
-GOVERNANCE_SENSORS = [slo_sensor, quality_sensor, drift_sensor, run_failure_sensor]
+versions_sensor = _monitor_sensor(
+    "versions",
+    versions,
+    "Previous majors served to pinned consumers until their deprecation date, then retired.",
+)
+
+GOVERNANCE_SENSORS = [slo_sensor, quality_sensor, drift_sensor, versions_sensor, run_failure_sensor]

@@ -75,6 +75,7 @@ _LOG_COLUMNS = (
     ("pandas_dtypes", "VARCHAR"),
     ("publication_id", "VARCHAR"),  # shared with the lake snapshot the publish made
     ("run_id", "VARCHAR"),
+    ("previous_major_until", "DATE"),  # a major bump: the previous major is served until then
 )
 
 
@@ -101,6 +102,8 @@ class PublishTarget:
     max_lag_seconds: float | None = None
     volume: Volume = field(default_factory=Volume)
     run_id: str | None = None  # the Dagster run publishing it, for the history
+    # After a major bump: the previous major is served (as `<table>__v<major>`) until this day.
+    deprecation_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,32 @@ class MeshWarehouse(DuckDBResource):
         moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
         return f"TIMESTAMP => TIMESTAMPTZ '{moment.isoformat()}'"
 
+    def served(self, table: tuple[str, str], major: int | None, consumer: str) -> tuple[str, str]:
+        """The table a consumer pinned to `major` of `table` reads (`served_table`)."""
+        if major is None:
+            return table
+        with self.get_connection() as con:
+            return served_table(con, table, major, consumer)
+
+    def previous_majors(self, today: dt.date | None = None) -> list[tuple[str, str]]:
+        """(product, what happened) for each kept previous major: retired (dropped) once its
+        deprecation date has passed, else served until then."""
+        with self.get_connection() as con:
+            retired = retire_expired_majors(con, today)
+            kept = _kept_majors(con)
+        report = [
+            (product.rsplit("@", 1)[0], f"retired {product}: past its deprecation date")
+            for product in retired
+        ]
+        for schema, base, major, until in kept:
+            report.append(
+                (
+                    f"{schema}/{base}",
+                    f"serves @{major} to pinned consumers until {until or 'undated'}",
+                )
+            )
+        return report
+
     def history(self, table: tuple[str, str]) -> list[dict[str, object]]:
         """Every publication of `table`, oldest first: time, contract version, rows, partition, run,
         and on a lake the snapshot it made (which `read(as_of=...)` and `republish` take)."""
@@ -569,6 +598,8 @@ class MeshWarehouse(DuckDBResource):
             previous = (
                 int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if exists else None
             )
+            if exists:
+                _keep_previous_major(con, target)
             projection = relation_types.projection(contract)
             con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS "
@@ -863,6 +894,8 @@ def _publish_staged(
     projection = _published_projection(target.contract)
     with _publishing_transaction(con, target) as publication:
         if partition is None or not target.partition_column:
+            if table_exists_in(con, target.table):
+                _keep_previous_major(con, target)
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {projection} FROM {stage}")
         else:
             if table_exists_in(con, target.table):
@@ -1015,6 +1048,7 @@ def _log_publication(
         "pandas_dtypes": json.dumps(pandas_dtypes),
         "publication_id": publication,
         "run_id": target.run_id,
+        "previous_major_until": target.deprecation_date,
     }
     names = ", ".join(quote_identifier(n) for n in values)
     placeholders = ", ".join("?" for _ in values)
@@ -1077,6 +1111,104 @@ def _evolve_partitioned_table(con: duckdb.DuckDBPyConnection, target: PublishTar
     for name, type_ in staged.items():
         if name not in published:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {type_}")
+
+
+def archive_table(table: tuple[str, str], major: int) -> tuple[str, str]:
+    """Where a previous major of `table` is served after a major bump."""
+    return table[0], f"{table[1]}__v{major}"
+
+
+def _keep_previous_major(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> None:
+    """Inside the publishing transaction, before the table is replaced: on a major bump, the table as
+    the previous major published it is kept as `<table>__v<major>`, for consumers pinned to it
+    (`sales/orders@1`) until the deprecation date; nothing is deleted."""
+    previous = _latest_version(con, target.table)
+    if not previous or _major(target.version) <= _major(previous):
+        return
+    archive = qualified_name(archive_table(target.table, _major(previous)))
+    con.execute(
+        f"CREATE OR REPLACE TABLE {archive} AS SELECT * FROM {qualified_name(target.table)}"
+    )
+
+
+class MajorNotServedError(DagmeshError):
+    """A consumer pinned to a major its producer no longer serves."""
+
+
+def served_table(
+    con: duckdb.DuckDBPyConnection,
+    table: tuple[str, str],
+    major: int | None,
+    consumer: str,
+    today: dt.date | None = None,
+) -> tuple[str, str]:
+    """The table a consumer pinned to `major` reads: the product's own while its current major is
+    that one, else the previous major's kept table until its deprecation date."""
+    latest = latest_publication_in(con, table)
+    if major is None or latest is None or _major(str(latest.get("version") or "")) == major:
+        return table
+    current = _major(str(latest.get("version") or ""))
+    product = f"{table[0]}/{table[1]}"
+    until = _served_until(con, table, major)
+    archive = archive_table(table, major)
+    if major > current or until is None or not table_exists_in(con, archive):
+        raise MajorNotServedError(
+            f"{consumer} reads {product}@{major}, but {product} publishes major {current} and does "
+            f"not serve major {major}; read @{current} (see the changes in `dagmesh check`). Nothing "
+            "was loaded."
+        )
+    if (today or dt.date.today()) > until:
+        raise MajorNotServedError(
+            f"{consumer} reads {product}@{major}, served only until {until.isoformat()} (its "
+            f"deprecation date); move to @{current}. Nothing was loaded."
+        )
+    return archive
+
+
+def _served_until(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str], major: int
+) -> dt.date | None:
+    """The deprecation date recorded by the first publication after `major`, if any."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return None
+    rows = con.execute(
+        f"SELECT version, previous_major_until FROM {qualified_name(PUBLICATIONS_TABLE)} "
+        "WHERE table_name = ? ORDER BY published_at",
+        [f"{table[0]}.{table[1]}"],
+    ).fetchall()
+    for version, until in rows:
+        if _major(str(version or "")) > major:
+            return until
+    return None
+
+
+def _kept_majors(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, str, int, dt.date | None]]:
+    """(schema, table, major, served until) of every kept previous-major table."""
+    kept = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = "
+        "current_database() AND regexp_matches(table_name, '__v[0-9]+$') ORDER BY ALL"
+    ).fetchall()
+    found = []
+    for schema, name in kept:
+        base, major = name.rsplit("__v", 1)
+        found.append((schema, base, int(major), _served_until(con, (schema, base), int(major))))
+    return found
+
+
+def retire_expired_majors(
+    con: duckdb.DuckDBPyConnection, today: dt.date | None = None
+) -> list[str]:
+    """Drop every kept previous-major table whose deprecation date has passed; the tables retired."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return []
+    retired = []
+    for schema, base, major, until in _kept_majors(con):
+        if until is not None and (today or dt.date.today()) > until:
+            con.execute(f"DROP TABLE {qualified_name(archive_table((schema, base), major))}")
+            retired.append(f"{schema}/{base}@{major}")
+    return retired
 
 
 def latest_publication_in(
