@@ -11,7 +11,7 @@ at once race there (DuckDB 1.5.5: "Could not set lock on file ...duckdb_extensio
 four processes started together on a fresh home). Loading by path writes nothing.
 
 DuckDB derives an extension's entry point from its file name, and one package names its file by the
-extension's alias: `duckdb-extension-postgres` ships `postgres.duckdb_extension`, while the extension is
+extension's alias: `duckdb-extension-postgres` ships `postgres.duckdb_extension` (and `-sqlite` `sqlite.duckdb_extension`), while the extension is
 `postgres_scanner`. That one is loaded through a link named `postgres_scanner.duckdb_extension` in a
 private folder under the temporary directory.
 
@@ -37,9 +37,9 @@ import duckdb
 from dagmesh.core.errors import DagmeshError
 
 # alias -> DuckDB's own name of the extension (`duckdb_extensions().extension_name`)
-_ALIASES = {"postgres": "postgres_scanner"}
+_ALIASES = {"postgres": "postgres_scanner", "sqlite": "sqlite_scanner"}
 # DuckDB's name -> the suffix of its package's name, where the two differ
-_PACKAGE_SUFFIX = {"postgres_scanner": "postgres"}
+_PACKAGE_SUFFIX = {"postgres_scanner": "postgres", "sqlite_scanner": "sqlite"}
 
 
 class MissingExtensionError(DagmeshError):

@@ -73,6 +73,10 @@ class LakeLocation:
         return self.catalog.startswith(f"{PREFIX}postgres:")
 
     @property
+    def on_sqlite(self) -> bool:
+        return self.catalog.startswith(f"{PREFIX}sqlite:")
+
+    @property
     def on_s3(self) -> bool:
         return self.data_path.startswith("s3://")
 
@@ -91,6 +95,7 @@ def attach(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
         con,
         "ducklake",
         *(("postgres",) if lake.on_postgres else ()),
+        *(("sqlite",) if lake.on_sqlite else ()),
         *(("httpfs",) if lake.on_s3 else ()),
     )
     if lake.on_s3:

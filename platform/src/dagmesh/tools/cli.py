@@ -83,6 +83,10 @@ def run(
     from dagmesh.tools.runner import plan, run_mesh
 
     settings = MeshSettings.from_env()
+    if settings.lake is not None and settings.lake.on_sqlite and parallel > 1:
+        # DuckLake on SQLite answers "database is locked" to a second writer instead of waiting.
+        console.print("A SQLite lake catalog takes one writer at a time: running with --parallel 1.")
+        parallel = 1
     locations = _load(workspace)
     groups = plan(locations)
     total = sum(len(g.keys) for g in groups)
