@@ -422,6 +422,10 @@ class MeshWarehouse(DuckDBResource):
             entry = dict(zip(wanted, row, strict=True))
             found = snapshots.get(str(entry.get("publication_id")))
             entry["snapshot"] = found[0] if found else None
+            # on a lake, a publication whose snapshot is gone was expired by lake maintenance
+            entry["expired"] = bool(
+                self.is_lakehouse and entry.get("publication_id") and found is None
+            )
             entries.append(entry)
         return entries
 
@@ -440,8 +444,9 @@ class MeshWarehouse(DuckDBResource):
             if snapshot not in known:
                 raise DagmeshError(
                     f"{target.product}: snapshot {snapshot} is not one of its publications "
-                    f"({', '.join(str(k) for k in sorted(k for k in known if k is not None)) or 'none'}); "
-                    "see `dagmesh history`. Nothing was published."
+                    f"({', '.join(str(k) for k in sorted(k for k in known if k is not None)) or 'none'}"
+                    "; older ones may have been expired by lake maintenance after "
+                    "DAGMESH_LAKE_RETENTION); see `dagmesh history`. Nothing was published."
                 )
             relation = con.sql(f"SELECT * FROM {qualified_name(target.table)} AT ({at})")
             return self.publish_relation(target, con, relation)

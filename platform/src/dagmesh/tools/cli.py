@@ -85,7 +85,9 @@ def run(
     settings = MeshSettings.from_env()
     if settings.lake is not None and settings.lake.on_sqlite and parallel > 1:
         # DuckLake on SQLite answers "database is locked" to a second writer instead of waiting.
-        console.print("A SQLite lake catalog takes one writer at a time: running with --parallel 1.")
+        console.print(
+            "A SQLite lake catalog takes one writer at a time: running with --parallel 1."
+        )
         parallel = 1
     locations = _load(workspace)
     groups = plan(locations)
@@ -465,7 +467,9 @@ def history(
             f"{entry['row_count']:,}" if entry.get("row_count") is not None else "-",
             str(entry.get("partition_key") or "-"),
             str(entry.get("run_id") or "-")[:8],
-            "-" if entry.get("snapshot") is None else str(entry["snapshot"]),
+            "expired"
+            if entry.get("expired")
+            else ("-" if entry.get("snapshot") is None else str(entry["snapshot"])),
         )
     console.print(view)
     if not settings.lake:
