@@ -213,7 +213,7 @@ BROKEN = {
     "negative": (["contract violated by shop/totals", "greater_than_or_equal_to"], False),
     "narrow": (["column 'entries': dtype(BIGINT) failed", "INTEGER"], False),
     "missing": (["missing column(s) 'first_booked'", "Nothing was published"], False),
-    "boom": (["failed while computing in the warehouse", "boom", "Nothing was published"], None),
+    "boom": (["failed in the warehouse", "boom", "Nothing was published"], None),
     "frame": (["returned DataFrame", "returns a DuckDB relation", "Nothing was published"], None),
 }
 

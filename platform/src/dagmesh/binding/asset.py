@@ -208,9 +208,10 @@ def _publish_in_warehouse(
         except duckdb.Error as error:
             # The relation runs here, lazily: a failing query is the product's failure.
             raise ProductFailedError(
-                f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed while computing "
-                f"in the warehouse: {type(error).__name__}: {error}. Nothing was published; consumers "
-                "keep the last good version. Fix the product's query and materialize it again."
+                f"{key.to_user_string()} (owners: {', '.join(product.owners)}) failed in the "
+                f"warehouse: {type(error).__name__}: {error}. Nothing was published; consumers keep "
+                "the last good version. If the product's query is at fault, fix it; if the warehouse "
+                "was unreachable, materialize it again once it is back."
             ) from error
 
 

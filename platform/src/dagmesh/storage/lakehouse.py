@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -100,11 +102,31 @@ def attach(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
     )
     if lake.on_s3:
         _s3_secret(con, lake)
-    con.execute(
+    statement = (
         f"ATTACH {_literal(lake.catalog)} AS {quote_identifier(LAKE)} "
         f"(DATA_PATH {_literal(lake.data_path)})"
     )
+    for attempt in range(_ATTACH_RETRIES + 1):
+        try:
+            con.execute(statement)
+            break
+        except duckdb.Error as error:
+            # Processes attaching a new catalog at once race to create its tables; the losers find
+            # them half-made ("duplicate key", "already exists"). Once one has made them, all attach.
+            if attempt == _ATTACH_RETRIES or not _creation_race(error):
+                raise
+            time.sleep(0.1 * 2**attempt * (0.5 + random.random()))
     con.execute(f"USE {quote_identifier(LAKE)}")
+
+
+_ATTACH_RETRIES = 5
+
+
+def _creation_race(error: Exception) -> bool:
+    text = str(error)
+    return "Failed to initialize DuckLake" in text and (
+        "already exists" in text or "duplicate key" in text
+    )
 
 
 def _s3_secret(con: duckdb.DuckDBPyConnection, lake: LakeLocation) -> None:
@@ -179,11 +201,11 @@ def publication_snapshots(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int
         [AUTHOR],
     ).fetchall()
     found: dict[str, tuple[int, object]] = {}
-    for snapshot, time, extra in rows:
+    for snapshot, moment, extra in rows:
         try:
             publication = json.loads(extra).get("publication")
         except (ValueError, AttributeError):
             continue
         if isinstance(publication, str):
-            found[publication] = (int(snapshot), time)
+            found[publication] = (int(snapshot), moment)
     return found

@@ -533,9 +533,7 @@ class MeshWarehouse(DuckDBResource):
                 )
                 columns = _published_columns(con, target.table)
             finally:
-                con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
-                con.execute(f"DROP VIEW IF EXISTS {quote_identifier(_STAGE)}")
-                con.unregister(_INCOMING)
+                _drop_temporaries(con, tables=(_KEYED,), views=(_STAGE,))
         return PublishResult.of(target, result, columns, snapshot)
 
     def publish_relation(
@@ -587,9 +585,7 @@ class MeshWarehouse(DuckDBResource):
                 result, snapshot = self._publish_staged_relation(con, target, partition)
             columns = _published_columns(con, target.table)
         finally:
-            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_KEYED)}")
-            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(_STAGE)}")
-            con.unregister(_INCOMING)
+            _drop_temporaries(con, tables=(_KEYED, _STAGE), views=())
         return PublishResult.of(target, result, columns, snapshot)
 
     def _publish_in_place(
@@ -999,6 +995,21 @@ def _publishing_transaction(
             raise
     if on_lake:
         publication.snapshot = lakehouse.last_committed_snapshot(con)
+
+
+def _drop_temporaries(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], views: Sequence[str]
+) -> None:
+    """After a publish, whatever happened: its temporary objects and the registered incoming data go.
+    Named in the temporary catalog (`temp.main`), so the lake's catalog is never asked, and never
+    raising: when the publish failed (the lake's catalog unreachable, say), its error is the one to
+    see, not a failed cleanup's."""
+    for kind, names in (("TABLE", tables), ("VIEW", views)):
+        for name in names:
+            with suppress(duckdb.Error):
+                con.execute(f"DROP {kind} IF EXISTS temp.main.{quote_identifier(name)}")
+    with suppress(duckdb.Error, KeyError):
+        con.unregister(_INCOMING)
 
 
 def _on_lake(con: duckdb.DuckDBPyConnection) -> bool:
