@@ -133,3 +133,48 @@ def test_the_duckdb_file_keeps_history_and_says_what_needs_the_lakehouse(tmp_pat
         assert len(warehouse.read(TABLE)) == 3
     with pytest.raises(DagmeshError):
         warehouse.read(TABLE, as_of="yesterday")  # type: ignore[arg-type]
+
+
+class Monthly(pa.DataFrameModel):
+    month: Series[pd.Timestamp] = pa.Field(description="First day of the month.")
+    n: Series[int] = pa.Field(description="A count.")
+
+
+MONTHS = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_date="2024-04-01")
+
+
+@data_product(
+    contract=Monthly,
+    owners=["team:shop"],
+    access="public",
+    version="1.0.0",
+    slo=SLO(max_lag=timedelta(days=40)),
+    partitions_def=MONTHS,
+    partition_column="month",
+)
+def monthly(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    """One row per month of the run's window, counting this round."""
+    window = context.partition_time_window
+    months = pd.date_range(window.start, window.end, freq="MS", inclusive="left").tz_localize(None)
+    return pd.DataFrame({"month": months, "n": [ROUND["rows"]] * len(months)})
+
+
+def test_a_partitioned_product_is_rolled_back_whole_through_dagster(on_lake):
+    _, instance, warehouse = on_lake
+    defs = domain_definitions("shop", [monthly])
+    key = dg.AssetKey(["shop", "monthly"])
+    everything = {
+        "dagster/asset_partition_range_start": "2024-01-01",
+        "dagster/asset_partition_range_end": "2024-03-01",
+    }
+    for rows in (1, 2):
+        ROUND["rows"] = rows
+        assert _materialize(defs, instance, tags=everything).success
+    snapshots = [e["snapshot"] for e in warehouse.history(("shop", "monthly"))]
+    assert len(snapshots) == 2
+    assert warehouse.read(("shop", "monthly"))["n"].tolist() == [2, 2, 2]
+    rolled = _materialize(defs, instance, tags={ROLLBACK_TAG: str(snapshots[0]), **everything})
+    assert rolled.success
+    assert warehouse.read(("shop", "monthly"))["n"].tolist() == [1, 1, 1]
+    assert len(warehouse.history(("shop", "monthly"))) == 3
+    assert instance.get_materialized_partitions(key) == {"2024-01-01", "2024-02-01", "2024-03-01"}

@@ -431,14 +431,10 @@ class MeshWarehouse(DuckDBResource):
 
     def republish(self, target: PublishTarget, snapshot: int) -> PublishResult:
         """Publish the product's table as it was at lake `snapshot` as a new publication: audited
-        against the contract as any publish, logged, a snapshot of its own. Nothing is deleted: the
-        versions in between stay readable (`read(as_of=...)`)."""
+        against the contract as any publish, logged, a snapshot of its own; a partitioned product's
+        whole table. Nothing is deleted: the versions in between stay readable (`read(as_of=...)`)."""
         at = self._version_clause(target.table, snapshot)
-        if target.partition_column:
-            raise DagmeshError(
-                f"{target.product}: rolling back a partitioned product is not supported yet; "
-                "rematerialize its partitions instead. Nothing was published."
-            )
+        # A partitioned product comes back whole: every partition as it was at the snapshot.
         with self.get_connection() as con:
             known = {entry["snapshot"] for entry in self._history_on(con, target.table)}
             if snapshot not in known:

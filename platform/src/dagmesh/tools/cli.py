@@ -490,6 +490,7 @@ def rollback(
     import dagster as dg
 
     from dagmesh.binding.asset import ROLLBACK_TAG
+    from dagmesh.tools.runner import partition_range_tags
 
     settings = MeshSettings.from_env()
     if settings.lake is None:
@@ -512,12 +513,14 @@ def rollback(
         errors.print(f"{escape(product)}: no code location in the workspace materializes it")
         raise typer.Exit(1)
     defs = locations[owner]
+    partitions = defs.resolve_asset_graph().get(key).partitions_def
     result = dg.materialize(
         assets=[*(defs.assets or []), *(defs.asset_checks or [])],
         resources=defs.resources,
         instance=_instance(settings),
         selection=[key],
-        tags={ROLLBACK_TAG: str(to), "dagmesh/run": "rollback"},
+        # a partitioned product is restored whole: one run over every partition
+        tags={ROLLBACK_TAG: str(to), "dagmesh/run": "rollback", **partition_range_tags(partitions)},
         raise_on_error=False,
     )
     if not result.success:

@@ -163,7 +163,7 @@ def plan(locations: Mapping[str, dg.Definitions]) -> list[RunGroup]:
     ]
 
 
-def _partition_tags(partitions_def: dg.PartitionsDefinition | None) -> dict[str, str]:
+def partition_range_tags(partitions_def: dg.PartitionsDefinition | None) -> dict[str, str]:
     """A partitioned group runs every partition in one run (single-run backfill)."""
     if partitions_def is None:
         return {}
@@ -268,7 +268,7 @@ def run_mesh(
             tags={
                 "dagmesh/run": "mesh",
                 "dagmesh/wave": str(group.wave),
-                **_partition_tags(group.partitions_def),
+                **partition_range_tags(group.partitions_def),
             },
             raise_on_error=False,
         )
