@@ -233,7 +233,8 @@ def test_the_generator_reaches_plain_configurations():
     plain configurations were all friendly."""
     drawn = [CONFIGURATIONS.example() for _ in range(400)]
     plain = [c for c in drawn if isinstance(plain_expectation(c), PlainExpectation)]
-    assert len(plain) >= 60
+    # about one in seven is plain; the bound leaves room for the draw's chance
+    assert len(plain) >= 15
     assert len(drawn) - len(plain) >= 100
 
 

@@ -15,6 +15,7 @@ PLATFORM = Path(__file__).resolve().parents[3] / "platform" / "src" / "dagmesh"
 # until someone checks it and names it.
 SAFE_FRAGMENTS = {
     "secret_options",  # lakehouse: S3 secret options, each a string literal or a fixed keyword
+    "version_clause",  # DuckLake's AT (...): an int snapshot id or an ISO timestamp (_version_clause)
     "col",
     "column.sql",  # expectation_sql's quoted column, and its null predicate built from it
     "column.null",

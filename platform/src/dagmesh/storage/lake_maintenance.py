@@ -49,7 +49,7 @@ import duckdb
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.storage import lakehouse
-from dagmesh.storage.sql import qualified_name
+from dagmesh.storage.sql import qualified_name, quote_identifier
 from dagmesh.storage.warehouse import PUBLICATIONS_TABLE, table_exists_in
 
 RETENTION_ENV = "DAGMESH_LAKE_RETENTION"
@@ -242,7 +242,8 @@ def protected_snapshots(con: duckdb.DuckDBPyConnection) -> Protection:
 
 def _snapshots(con: duckdb.DuckDBPyConnection) -> list[tuple[int, dt.datetime]]:
     rows = con.execute(
-        f"SELECT snapshot_id, snapshot_time FROM {lakehouse.LAKE}.snapshots() ORDER BY snapshot_id"
+        f"SELECT snapshot_id, snapshot_time FROM {quote_identifier(lakehouse.LAKE)}.snapshots() "
+        "ORDER BY snapshot_id"
     ).fetchall()
     return [(int(snapshot), _as_utc(time_)) for snapshot, time_ in rows]
 

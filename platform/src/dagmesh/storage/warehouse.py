@@ -337,9 +337,9 @@ class MeshWarehouse(DuckDBResource):
         consumer: str,
         upstream: str | None,
     ) -> pd.DataFrame:
-        at = self._version_clause(table, as_of)
+        version_clause = self._version_clause(table, as_of)
         with self._reading(table, consumer, upstream) as con:
-            arrow = con.execute(f"SELECT * FROM {name} AT ({at})").to_arrow_table()
+            arrow = con.execute(f"SELECT * FROM {name} AT ({version_clause})").to_arrow_table()
             published = _published_types(con, table)
         return _as_published(arrow, published)
 
@@ -433,7 +433,7 @@ class MeshWarehouse(DuckDBResource):
         """Publish the product's table as it was at lake `snapshot` as a new publication: audited
         against the contract as any publish, logged, a snapshot of its own; a partitioned product's
         whole table. Nothing is deleted: the versions in between stay readable (`read(as_of=...)`)."""
-        at = self._version_clause(target.table, snapshot)
+        version_clause = self._version_clause(target.table, snapshot)
         # A partitioned product comes back whole: every partition as it was at the snapshot.
         with self.get_connection() as con:
             known = {entry["snapshot"] for entry in self._history_on(con, target.table)}
@@ -444,7 +444,9 @@ class MeshWarehouse(DuckDBResource):
                     "; older ones may have been expired by lake maintenance after "
                     "DAGMESH_LAKE_RETENTION); see `dagmesh history`. Nothing was published."
                 )
-            relation = con.sql(f"SELECT * FROM {qualified_name(target.table)} AT ({at})")
+            relation = con.sql(
+                f"SELECT * FROM {qualified_name(target.table)} AT ({version_clause})"
+            )
             return self.publish_relation(target, con, relation)
 
     def _history_on(
@@ -1000,10 +1002,12 @@ def _drop_temporaries(
     Named in the temporary catalog (`temp.main`), so the lake's catalog is never asked, and never
     raising: when the publish failed (the lake's catalog unreachable, say), its error is the one to
     see, not a failed cleanup's."""
-    for kind, names in (("TABLE", tables), ("VIEW", views)):
-        for name in names:
-            with suppress(duckdb.Error):
-                con.execute(f"DROP {kind} IF EXISTS temp.main.{quote_identifier(name)}")
+    for name in tables:
+        with suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_identifier(name)}")
+    for name in views:
+        with suppress(duckdb.Error):
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{quote_identifier(name)}")
     with suppress(duckdb.Error, KeyError):
         con.unregister(_INCOMING)
 
@@ -1137,9 +1141,10 @@ def _keep_previous_major(con: duckdb.DuckDBPyConnection, target: PublishTarget) 
     previous = _latest_version(con, target.table)
     if not previous or _major(target.version) <= _major(previous):
         return
-    archive = qualified_name(archive_table(target.table, _major(previous)))
+    kept = archive_table(target.table, _major(previous))
     con.execute(
-        f"CREATE OR REPLACE TABLE {archive} AS SELECT * FROM {qualified_name(target.table)}"
+        f"CREATE OR REPLACE TABLE {qualified_name(kept)} AS "
+        f"SELECT * FROM {qualified_name(target.table)}"
     )
 
 
