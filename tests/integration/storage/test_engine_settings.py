@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pytest
 
@@ -61,3 +63,35 @@ def test_duckdb_accepts_every_amount_the_setting_accepts():
     for amount in ("512MB", "2GB", "1.5GB", "100KiB", "3GiB"):
         with duckdb.connect(config={"memory_limit": amount}) as con:
             assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+@pytest.mark.parametrize("scale", ["nan", "inf", "-inf", "-1", "0", "abc", ""])
+def test_a_scale_that_is_not_a_positive_finite_number_is_refused_in_one_line(scale, monkeypatch):
+    """NaN passed the old `scale <= 0` test (every comparison with NaN is false) and infinity too."""
+    monkeypatch.setenv("DAGMESH_TPCH_SCALE", scale)
+    if scale == "":
+        assert MeshSettings.from_env().tpch_scale == 0.01  # unset: the default
+        return
+    with pytest.raises(ValueError) as refused:
+        MeshSettings.from_env()
+    message = str(refused.value)
+    assert f"DAGMESH_TPCH_SCALE={scale!r}" in message and "\n" not in message
+
+
+def test_dagmesh_run_refuses_a_nan_scale_before_loading_anything(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DAGMESH_HOME": str(tmp_path), "DAGMESH_TPCH_SCALE": "nan"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dagmesh"), "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "DAGMESH_TPCH_SCALE='nan'" in lines[0], done.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists()

@@ -27,8 +27,10 @@ Column types: int64, float64, str, bool, timestamp (datetime64[ns]), date (DATE)
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import inspect
+import math
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -107,6 +109,98 @@ class ColumnSpec(dg.Model):
         if unknown:
             raise ValueError(f"unknown check(s) {', '.join(unknown)}; use {', '.join(CHECKS)}")
         return value
+
+    @model_validator(mode="after")
+    def _check_values_fit_the_column(self) -> ColumnSpec:
+        """A check's value must be one the column's values can be compared with: `gt: "zero"` on a
+        number, or `isin: small` (a string, not a list), would otherwise load and only fail (or pass
+        vacuously) when data arrives."""
+        for check, value in self.checks.items():
+            problem = check_value_problem(check, value, self.type)
+            if problem:
+                raise ValueError(f"column {self.name!r}: check {check}: {problem}")
+        return self
+
+
+_NUMERIC = ("int64", "float64")
+
+
+def _bound_problem(value: Any, column_type: str) -> str | None:
+    """Why `value` cannot bound a column of `column_type`, or None."""
+    numeric = column_type in _NUMERIC or DECIMAL_TYPE.match(column_type)
+    if isinstance(value, bool) or value is None:
+        return f"{value!r} is not a bound"
+    if numeric and not isinstance(value, int | float):
+        return f"{value!r} is not a number, and {column_type} values are numbers"
+    if numeric and isinstance(value, float) and math.isnan(value):
+        return "NaN bounds nothing (every comparison with it is false)"
+    if column_type == "str" and not isinstance(value, str):
+        return f"{value!r} is not text, and str values are compared as text"
+    if column_type in ("date", "timestamp") and not isinstance(value, dt.date | str):
+        return f"{value!r} is not a date (write 2024-01-31)"
+    if column_type == "bool":
+        return "bool columns take isin/eq/ne, not bounds"
+    return None
+
+
+def check_value_problem(check: str, value: Any, column_type: str) -> str | None:
+    """Why a YAML check's value does not fit a column of `column_type`, or None if it does."""
+    if check in ("gt", "ge", "lt", "le"):
+        return _bound_problem(value, column_type)
+    if check in ("eq", "ne"):
+        if isinstance(value, list | dict) or value is None:
+            return f"{value!r} is not a single value"
+        return None if column_type == "bool" else _bound_problem(value, column_type)
+    if check == "in_range":
+        if not isinstance(value, dict) or not {"min_value", "max_value"} <= set(value):
+            return "write {min_value: ..., max_value: ...}"
+        extra = set(value) - {"min_value", "max_value", "include_min", "include_max"}
+        if extra:
+            return f"unknown key(s) {', '.join(sorted(extra))}"
+        for flag in ("include_min", "include_max"):
+            if flag in value and not isinstance(value[flag], bool):
+                return f"{flag} is true or false"
+        return _bound_problem(value["min_value"], column_type) or _bound_problem(
+            value["max_value"], column_type
+        )
+    if check in ("isin", "notin"):
+        if not isinstance(value, list) or not value:
+            return f"{value!r} is not a list of values (write [a, b])"
+        problems = [
+            p
+            for member in value
+            if (p := None if member is None else _member_problem(member, column_type))
+        ]
+        return problems[0] if problems else None
+    if check in ("str_contains", "str_endswith", "str_startswith", "str_matches"):
+        if column_type != "str":
+            return f"a text check on a {column_type} column"
+        if not isinstance(value, str):
+            return f"{value!r} is not text"
+        if check == "str_matches":
+            try:
+                re.compile(value)
+            except re.error as error:
+                return f"{value!r} is not a regular expression ({error})"
+        return None
+    if check == "str_length":
+        if column_type != "str":
+            return f"a text check on a {column_type} column"
+        bounds = value if isinstance(value, dict) else {"min_value": value}
+        if set(bounds) - {"min_value", "max_value"} or not bounds:
+            return "write a length or {min_value: ..., max_value: ...}"
+        if not all(
+            isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in bounds.values()
+        ):
+            return "lengths are whole numbers, 0 or more"
+        return None
+    return None
+
+
+def _member_problem(member: Any, column_type: str) -> str | None:
+    if column_type == "bool":
+        return None if isinstance(member, bool) else f"{member!r} is not true or false"
+    return _bound_problem(member, column_type)
 
 
 def _exact(value: Any) -> Any:

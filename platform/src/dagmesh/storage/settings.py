@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -95,15 +96,18 @@ class MeshSettings:
         named = os.environ.get(WAREHOUSE_ENV) or ""
         lake = _lake_from_env(named, home) if named.startswith(LAKE_PREFIX) else None
         warehouse = Path(named if named and lake is None else home / "warehouse.duckdb").resolve()
-        raw_scale = os.environ.get(TPCH_SCALE_ENV, str(DEFAULT_TPCH_SCALE))
+        raw_scale = os.environ.get(TPCH_SCALE_ENV) or str(DEFAULT_TPCH_SCALE)  # empty: the default
         try:
             scale = float(raw_scale)
         except ValueError:
             raise ValueError(
                 f"{TPCH_SCALE_ENV}={raw_scale!r} is not a number; use a TPC-H scale factor such as 0.01 or 1"
             ) from None
-        if scale <= 0:
-            raise ValueError(f"{TPCH_SCALE_ENV} must be positive, got {scale}")
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError(
+                f"{TPCH_SCALE_ENV}={raw_scale!r} is not a positive finite number; use a TPC-H scale "
+                "factor such as 0.01 or 1"
+            )
         memory = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
         if not _MEMORY.match(memory):
             raise ValueError(
