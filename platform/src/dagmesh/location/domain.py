@@ -188,6 +188,12 @@ def mesh_location(
         )
     settings = settings or MeshSettings.from_env()
     warehouse = MeshWarehouse.from_settings(settings)
+    if domain == warehouse.catalog_name:
+        raise ProductDefinitionError(
+            f"domain name {domain!r} is the name of the warehouse's own catalog "
+            f"({settings.warehouse_name}), so its tables would be ambiguous; rename the domain or "
+            "the warehouse (DAGMESH_WAREHOUSE)"
+        )
     platform = dg.Definitions(
         # Another domain's product is an external asset here: Dagster draws the lineage and loads it; it
         # is not materialized here, so it is never governed as this location's own (`asset_specs`).
