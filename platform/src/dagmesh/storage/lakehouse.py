@@ -174,7 +174,8 @@ def connect(lake: LakeLocation, config: dict[str, object]) -> duckdb.DuckDBPyCon
                 database.close()
                 raise
             _DATABASES[key] = database
-    con = database.cursor()
+        # a DuckDB connection object is not for several threads at once: new cursors one at a time
+        con = database.cursor()
     con.execute(f"USE {quote_identifier(LAKE)}")
     return con
 
