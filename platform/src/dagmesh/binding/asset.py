@@ -273,7 +273,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
         if product.wants_context:
             kwargs[CONTEXT_PARAM] = context
         warehouse: MeshWarehouse = getattr(context.resources, WAREHOUSE_KEY)
-        run_target = replace(target, run_id=context.run_id)
+        run_target = replace(target, run_id=context.run.run_id)
         rollback_to = context.run.tags.get(ROLLBACK_TAG)
         try:
             if rollback_to is not None:
