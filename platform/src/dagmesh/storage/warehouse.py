@@ -388,46 +388,7 @@ class MeshWarehouse(DuckDBResource):
         """Every publication of `table`, oldest first: time, contract version, rows, partition, run,
         and on a lake the snapshot it made (which `read(as_of=...)` and `republish` take)."""
         with self.get_connection() as con:
-            if not table_exists_in(con, PUBLICATIONS_TABLE):
-                return []
-            present = {
-                r[0]
-                for r in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
-                    "current_database() AND table_schema = ? AND table_name = ?",
-                    list(PUBLICATIONS_TABLE),
-                ).fetchall()
-            }
-            wanted = [
-                c
-                for c in (
-                    "published_at",
-                    "version",
-                    "row_count",
-                    "partition_key",
-                    "run_id",
-                    "publication_id",
-                )
-                if c in present
-            ]
-            selected = ", ".join(quote_identifier(c) for c in wanted)
-            rows = con.execute(
-                f"SELECT {selected} FROM {qualified_name(PUBLICATIONS_TABLE)} "
-                "WHERE table_name = ? ORDER BY published_at",
-                [f"{table[0]}.{table[1]}"],
-            ).fetchall()
-            snapshots = lakehouse.publication_snapshots(con) if self.is_lakehouse else {}
-        entries = []
-        for row in rows:
-            entry = dict(zip(wanted, row, strict=True))
-            found = snapshots.get(str(entry.get("publication_id")))
-            entry["snapshot"] = found[0] if found else None
-            # on a lake, a publication whose snapshot is gone was expired by lake maintenance
-            entry["expired"] = bool(
-                self.is_lakehouse and entry.get("publication_id") and found is None
-            )
-            entries.append(entry)
-        return entries
+            return _history_in(con, table, self.is_lakehouse)
 
     def republish(self, target: PublishTarget, snapshot: int) -> PublishResult:
         """Publish the product's table as it was at lake `snapshot` as a new publication: audited
@@ -436,7 +397,7 @@ class MeshWarehouse(DuckDBResource):
         version_clause = self._version_clause(target.table, snapshot)
         # A partitioned product comes back whole: every partition as it was at the snapshot.
         with self.get_connection() as con:
-            known = {entry["snapshot"] for entry in self._history_on(con, target.table)}
+            known = {entry["snapshot"] for entry in _history_in(con, target.table, True)}
             if snapshot not in known:
                 raise DagmeshError(
                     f"{target.product}: snapshot {snapshot} is not one of its publications "
@@ -448,18 +409,6 @@ class MeshWarehouse(DuckDBResource):
                 f"SELECT * FROM {qualified_name(target.table)} AT ({version_clause})"
             )
             return self.publish_relation(target, con, relation)
-
-    def _history_on(
-        self, con: duckdb.DuckDBPyConnection, table: tuple[str, str]
-    ) -> list[dict[str, object]]:
-        rows = con.execute(
-            f"SELECT publication_id FROM {qualified_name(PUBLICATIONS_TABLE)} WHERE table_name = ?",
-            [f"{table[0]}.{table[1]}"],
-        ).fetchall()
-        snapshots = lakehouse.publication_snapshots(con)
-        return [
-            {"publication_id": r[0], "snapshot": snapshots.get(str(r[0]), (None,))[0]} for r in rows
-        ]
 
     def read_batches(
         self,
@@ -1071,13 +1020,19 @@ def _log_publication(
     con.execute(f"INSERT INTO {log} ({names}) VALUES ({placeholders})", list(values.values()))
 
 
-def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
-    """The publication log, created or given the columns newer versions of dagmesh record."""
-    log = qualified_name(PUBLICATIONS_TABLE)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
-    definition = ", ".join(f"{name} {type_}" for name, type_ in _LOG_COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {log} ({definition})")
-    present = {
+_HISTORY_COLUMNS = (
+    "published_at",
+    "version",
+    "row_count",
+    "partition_key",
+    "run_id",
+    "publication_id",
+)
+
+
+def _log_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The columns the publication log has (a log written by an older dagmesh has fewer)."""
+    return {
         row[0]
         for row in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
@@ -1085,6 +1040,41 @@ def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
             list(PUBLICATIONS_TABLE),
         ).fetchall()
     }
+
+
+def _history_in(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str], on_lake: bool
+) -> list[dict[str, object]]:
+    """`MeshWarehouse.history` on an open connection."""
+    if not table_exists_in(con, PUBLICATIONS_TABLE):
+        return []
+    present = _log_columns(con)
+    wanted = [c for c in _HISTORY_COLUMNS if c in present]
+    selected = ", ".join(quote_identifier(c) for c in wanted)
+    rows = con.execute(
+        f"SELECT {selected} FROM {qualified_name(PUBLICATIONS_TABLE)} "
+        "WHERE table_name = ? ORDER BY published_at",
+        [f"{table[0]}.{table[1]}"],
+    ).fetchall()
+    snapshots = lakehouse.publication_snapshots(con) if on_lake else {}
+    entries = []
+    for row in rows:
+        entry = dict(zip(wanted, row, strict=True))
+        found = snapshots.get(str(entry.get("publication_id")))
+        entry["snapshot"] = found[0] if found else None
+        # on a lake, a publication whose snapshot is gone was expired by lake maintenance
+        entry["expired"] = bool(on_lake and entry.get("publication_id") and found is None)
+        entries.append(entry)
+    return entries
+
+
+def _ensure_log(con: duckdb.DuckDBPyConnection) -> str:
+    """The publication log, created or given the columns newer versions of dagmesh record."""
+    log = qualified_name(PUBLICATIONS_TABLE)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(PUBLICATIONS_TABLE[0])}")
+    definition = ", ".join(f"{name} {type_}" for name, type_ in _LOG_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {log} ({definition})")
+    present = _log_columns(con)
     # Only what is missing (a log written by an older dagmesh): on a lake each ALTER is a catalog
     # round trip, even one that changes nothing.
     for name, type_ in _LOG_COLUMNS:

@@ -490,7 +490,7 @@ def rollback(
     import dagster as dg
 
     from dagmesh.binding.asset import ROLLBACK_TAG
-    from dagmesh.tools.runner import partition_range_tags
+    from dagmesh.tools.runner import materialize_in, partition_range_tags, producers, root_message
 
     settings = MeshSettings.from_env()
     if settings.lake is None:
@@ -501,34 +501,23 @@ def rollback(
         raise typer.Exit(1)
     key = dg.AssetKey(product.split("/"))
     locations = _load(workspace)
-    owner = next(
-        (
-            n
-            for n, d in locations.items()
-            if key in d.resolve_asset_graph().materializable_asset_keys
-        ),
-        None,
-    )
+    owner = producers(locations).get(key)
     if owner is None:
         errors.print(f"{escape(product)}: no code location in the workspace materializes it")
         raise typer.Exit(1)
     defs = locations[owner]
     partitions = defs.resolve_asset_graph().get(key).partitions_def
-    result = dg.materialize(
-        assets=[*(defs.assets or []), *(defs.asset_checks or [])],
-        resources=defs.resources,
-        instance=_instance(settings),
-        selection=[key],
+    result = materialize_in(
+        defs,
+        _instance(settings),
+        [key],
         # a partitioned product is restored whole: one run over every partition
         tags={ROLLBACK_TAG: str(to), "dagmesh/run": "rollback", **partition_range_tags(partitions)},
-        raise_on_error=False,
     )
     if not result.success:
-        from dagmesh.tools.runner import _root_message
-
         for event in result.get_step_failure_events():
             errors.print(
-                f"[red]{escape(product)}[/]: {escape(_root_message(event.step_failure_data.error))}"
+                f"[red]{escape(product)}[/]: {escape(root_message(event.step_failure_data.error))}"
             )
         raise typer.Exit(1)
     materialization = result.get_asset_materialization_events()[0].materialization

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -197,13 +197,33 @@ def _record(result: dg.ExecuteInProcessResult, group: RunGroup, outcomes: dict, 
         if step_key in failures:
             outcome.status = RunStatus.FAILED
             error = failures[step_key].step_failure_data.error
-            outcome.error = _root_message(error)
+            outcome.error = root_message(error)
         elif outcome.status is not RunStatus.PUBLISHED:
             outcome.status = RunStatus.SKIPPED
             outcome.error = "not executed (an upstream failed in the same run)"
 
 
-def _root_message(error) -> str:
+def materialize_in(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    keys: Iterable[dg.AssetKey],
+    tags: Mapping[str, str],
+    run_config: Mapping[str, object] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One in-process Dagster run of `keys` of a location (with their checks), failures reported in
+    the result rather than raised."""
+    return dg.materialize(
+        assets=[*(defs.assets or []), *(defs.asset_checks or [])],
+        resources=defs.resources,
+        instance=instance,
+        selection=list(keys),
+        run_config=dict(run_config or {}),
+        tags=dict(tags),
+        raise_on_error=False,
+    )
+
+
+def root_message(error) -> str:
     """The user-facing message of a step failure: the innermost cause, not Dagster's wrappers."""
     while error is not None and error.cause is not None:
         error = error.cause
@@ -259,18 +279,16 @@ def run_mesh(
             with callbacks:
                 on_group_start(group)
         defs = locations[group.location]
-        run = dg.materialize(
-            assets=[*(defs.assets or []), *(defs.asset_checks or [])],
-            resources=defs.resources,
-            instance=instance,
-            selection=list(runnable.keys),
-            run_config=QUIET_LOGS,
+        run = materialize_in(
+            defs,
+            instance,
+            runnable.keys,
             tags={
                 "dagmesh/run": "mesh",
                 "dagmesh/wave": str(group.wave),
                 **partition_range_tags(group.partitions_def),
             },
-            raise_on_error=False,
+            run_config=QUIET_LOGS,
         )
         with callbacks:
             _record(run, runnable, result.outcomes, instance)
