@@ -1,12 +1,12 @@
-"""Dagster's SQLite event log, with one SQLAlchemy engine per database file instead of one per event.
+"""Dagster's SQLite event log, with one kept engine per database file instead of one per event.
 
-The stock `SqliteEventLogStorage` creates (and disposes) an engine for every connection, so every stored
-event pays for engine construction and dialect initialisation, up to four times for an asset event:
-measured at 10 ms per event, 3.8 s of a 23 s `dagmesh run` of the sample mesh at TPC-H SF 1 (a monthly
-partitioned product alone writes 160 events). Engines here are kept (least recently used first out) and
-their pools stay `NullPool`, so no file is held open between events and other processes (the UI, the
-daemon) see the same files as before. Everything else is Dagster's: the schema, the files under
-`$DAGSTER_HOME/storage`, initialisation and locking. The mesh's own `dagster.yaml` names this class
+The stock `SqliteEventLogStorage` creates (and disposes) an engine and a connection for every read and
+write, so every stored event pays for engine construction, a checkpoint and several syncs to disk, up to
+four times for an asset event (a monthly partitioned product alone writes 160 events). Engines here are
+kept (least recently used first out), each with its connection (`dagmesh.binding.sqlite_engines`).
+Because a kept connection leaves the database file untouched until a checkpoint, the UI's live view of a
+run watches the file's write-ahead log too (`watch`). Everything else is Dagster's: the schema, the files
+under `$DAGSTER_HOME/storage`, initialisation and locking. The mesh's own `dagster.yaml` names this class
 (`MeshSettings.ensure_dagster_home`).
 """
 
@@ -18,11 +18,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from watchdog.events import FileSystemEvent
+from watchdog.observers import Observer
+
+from dagmesh.binding.sqlite_engines import local_engine
 
 # Engines kept at once: the index shard and the runs being written or read.
 _ENGINES_KEPT = 32
@@ -44,11 +46,7 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.get(shard)
         if engine is None:
-            engine = create_engine(
-                self.conn_string_for_shard(shard),
-                poolclass=NullPool,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-            )
+            engine = local_engine(self.conn_string_for_shard(shard))
             self._engines[shard] = engine
             while len(self._engines) > _ENGINES_KEPT:
                 self._engines.popitem(last=False)[1].dispose()
@@ -66,9 +64,32 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def watch(self, run_id: str, cursor: str | None, callback: Any) -> None:
+        """Dagster's watch of a run's events, woken by writes to the run's file *or* its WAL."""
+        if not self._obs:
+            self._obs = Observer()
+            self._obs.start()
+        watchdog = _RunFileWatchdog(self, run_id, callback, cursor)
+        self._watchers[run_id][callback] = (
+            watchdog,
+            self._obs.schedule(watchdog, self._base_dir, recursive=True),
+        )
+
     def dispose(self) -> None:
         with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
         super().dispose()
+
+
+class _RunFileWatchdog(SqliteEventLogStorageWatchdog):
+    """Dagster's watchdog for one run's file, also matching the file's write-ahead log."""
+
+    def __init__(self, storage: SqliteEventLogStorage, run_id: str, callback: Any, cursor: Any):
+        super().__init__(storage, run_id, callback, cursor)
+        log_path = storage.path_for_shard(run_id)
+        self._patterns = [log_path, f"{log_path}-wal"]
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        self._process_log()

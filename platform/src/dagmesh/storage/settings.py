@@ -25,8 +25,8 @@ DEFAULT_TPCH_SCALE = 0.01
 # DuckDB's own default is 80% of the machine: with Dagster and pandas beside it, that is more than a
 # step can have. Past the limit DuckDB spills to disk instead of growing (docs/performance.md).
 DEFAULT_MEMORY_LIMIT = "2GB"
-# The embedded mesh's Dagster instance: Dagster's local storage, with the event log reusing its engines
-# (`dagmesh.binding.event_log`) in Dagster's own place for it. Kept up to date while the marker line is
+# The embedded mesh's Dagster instance: Dagster's local storage, with the event log and the run storage
+# keeping their SQLite connections (`dagmesh.binding.event_log`, `.run_storage`) in Dagster's own places. Kept up to date while the marker line is
 # in the file: a file without it is somebody's own and left alone.
 _DAGSTER_YAML_MARKER = "# written by dagmesh; remove this line to keep your own edits"
 _DAGSTER_YAML = """\
@@ -38,6 +38,11 @@ event_log_storage:
   class: MeshSqliteEventLogStorage
   config:
     base_dir: {base_dir}
+run_storage:
+  module: dagmesh.binding.run_storage
+  class: MeshSqliteRunStorage
+  config:
+    base_dir: {history_dir}
 """
 # What earlier versions wrote, without the marker: replaced too.
 _EARLIER_DAGSTER_YAML = ("telemetry:\n  enabled: false\n",)
@@ -46,7 +51,9 @@ _EARLIER_DAGSTER_YAML = ("telemetry:\n  enabled: false\n",)
 def dagster_yaml(dagster_home: Path) -> str:
     """The mesh's dagster.yaml for the instance in `dagster_home`."""
     return _DAGSTER_YAML.format(
-        marker=_DAGSTER_YAML_MARKER, base_dir=json.dumps(str(dagster_home / "storage"))
+        marker=_DAGSTER_YAML_MARKER,
+        base_dir=json.dumps(str(dagster_home / "storage")),
+        history_dir=json.dumps(str(dagster_home / "history")),
     )
 
 
