@@ -113,3 +113,48 @@ def test_a_watch_from_another_instance_sees_each_event_while_the_writer_keeps_it
         watcher.end_watch_event_logs(run.run_id, on_event)
         watcher.dispose()
         writer.dispose()
+
+
+def _schema(database: Path) -> tuple[list, list]:
+    with sqlite3.connect(database) as con:
+        tables = con.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+        revision = con.execute("SELECT version_num FROM alembic_version").fetchall()
+    return tables, revision
+
+
+def test_a_new_runs_file_copied_from_the_template_is_what_dagster_would_have_built(tmp_path):
+    dagster_home = _home(tmp_path)
+    instance = _instance(dagster_home)
+    first, second = (dg.materialize([counted], instance=instance) for _ in range(2))
+    storage = instance.event_log_storage
+    stock = tmp_path / "stock.db"
+    _built_by_the_stock_storage(stock)
+    assert _schema(Path(storage.path_for_shard(second.run_id))) == _schema(stock)
+    assert len(instance.all_logs(second.run_id)) == len(instance.all_logs(first.run_id)) > 5
+    templates = list((dagster_home / "storage").glob(".run-template-*"))
+    assert len(templates) == 1
+    assert set(storage.get_all_run_ids()) == {first.run_id, second.run_id}
+
+
+def test_a_runs_file_another_process_made_is_never_replaced_by_the_template(tmp_path):
+    from dagmesh.binding.run_shards import copied_from_template
+
+    storage = _instance(_home(tmp_path)).event_log_storage
+    theirs = Path(storage.path_for_shard("someone-elses-run"))
+    theirs.write_bytes(b"their bytes")
+    assert not copied_from_template(str(theirs.parent), str(theirs), storage._initdb)
+    assert theirs.read_bytes() == b"their bytes"
+    assert not list(theirs.parent.glob(".*.copy"))
+
+
+def _built_by_the_stock_storage(path: Path) -> None:
+    """A run's file as the stock storage builds it."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+    from sqlalchemy import create_engine
+
+    stock = SqliteEventLogStorage(str(path.parent / "stock-storage"))
+    engine = create_engine(f"sqlite:///{path}")
+    stock._initdb(engine)
+    engine.dispose()

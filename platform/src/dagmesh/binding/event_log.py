@@ -3,7 +3,8 @@
 The stock `SqliteEventLogStorage` creates (and disposes) an engine and a connection for every read and
 write, so every stored event pays for engine construction, a checkpoint and several syncs to disk, up to
 four times for an asset event (a monthly partitioned product alone writes 160 events). Engines here are
-kept (least recently used first out), each with its connection (`dagmesh.binding.sqlite_engines`).
+kept (least recently used first out), each with its connection (`dagmesh.binding.sqlite_engines`), and a
+new run's file is a copy of a template (`dagmesh.binding.run_shards`).
 Because a kept connection leaves the database file untouched until a checkpoint, the UI's live view of a
 run watches the file's write-ahead log too (`watch`). Everything else is Dagster's: the schema, the files
 under `$DAGSTER_HOME/storage`, initialisation and locking. The mesh's own `dagster.yaml` names this class
@@ -18,12 +19,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorageWatchdog,
+)
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
 from watchdog.events import FileSystemEvent
 from watchdog.observers import Observer
 
+from dagmesh.binding.run_shards import copied_from_template
 from dagmesh.binding.sqlite_engines import local_engine
 
 # Engines kept at once: the index shard and the runs being written or read.
@@ -59,7 +64,10 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             engine = self._engine(shard)
             if shard not in self._initialized_dbs:
-                self._initdb(engine)
+                if shard == INDEX_SHARD_NAME or not copied_from_template(
+                    self._base_dir, self.path_for_shard(shard), self._initdb
+                ):
+                    self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
