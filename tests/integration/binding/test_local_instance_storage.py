@@ -158,3 +158,13 @@ def _built_by_the_stock_storage(path: Path) -> None:
     engine = create_engine(f"sqlite:///{path}")
     stock._initdb(engine)
     engine.dispose()
+
+
+def test_schema_facts_are_remembered_only_once_true(tmp_path):
+    storage = _instance(_home(tmp_path)).event_log_storage
+    assert storage.has_table("asset_event_tags")
+    assert not storage.has_table("made_later")
+    with storage.index_connection() as conn:
+        conn.exec_driver_sql("CREATE TABLE made_later (x INTEGER)")
+    assert storage.has_table("made_later")  # an absent table is looked up again, not remembered
+

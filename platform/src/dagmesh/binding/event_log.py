@@ -4,7 +4,8 @@ The stock `SqliteEventLogStorage` creates (and disposes) an engine and a connect
 write, so every stored event pays for engine construction, a checkpoint and several syncs to disk, up to
 four times for an asset event (a monthly partitioned product alone writes 160 events). Engines here are
 kept (least recently used first out), each with its connection (`dagmesh.binding.sqlite_engines`), and a
-new run's file is a copy of a template (`dagmesh.binding.run_shards`).
+new run's file is a copy of a template (`dagmesh.binding.run_shards`); the schema facts Dagster looks up
+before each asset event are remembered once true.
 Because a kept connection leaves the database file untouched until a checkpoint, the UI's live view of a
 run watches the file's write-ahead log too (`watch`). Everything else is Dagster's: the schema, the files
 under `$DAGSTER_HOME/storage`, initialisation and locking. The mesh's own `dagster.yaml` names this class
@@ -14,7 +15,7 @@ under `$DAGSTER_HOME/storage`, initialisation and locking. The mesh's own `dagst
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,7 +41,36 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        # Schema facts Dagster looks up again before every asset event (a new engine and a reflection
+        # each time): once present, a table, column or completed data migration stays.
+        self._present: set[tuple[str, str]] = set()
         super().__init__(base_dir, inst_data=inst_data)
+
+    def _once_present(self, fact: tuple[str, str], look_up: Callable[[], bool]) -> bool:
+        if fact in self._present:
+            return True
+        present = look_up()
+        if present:
+            self._present.add(fact)
+        return present
+
+    def has_table(self, table_name: str) -> bool:
+        stock = super().has_table
+        return self._once_present(("table", table_name), lambda: stock(table_name))
+
+    def has_secondary_index(self, name: str) -> bool:
+        stock = super().has_secondary_index
+        return self._once_present(("index", name), lambda: stock(name))
+
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        stock = super()._has_asset_key_col_on_connection
+        return self._once_present(
+            ("asset key column", column_name), lambda: stock(conn, column_name)
+        )
+
+    def wipe(self) -> None:
+        self._present.clear()
+        super().wipe()
 
     @classmethod
     def from_config_value(  # ty: ignore[invalid-method-override]
