@@ -18,6 +18,7 @@ import dagster as dg
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 from dagster.components.definitions import LazyDefinitions
 
+from dagmesh.binding.component_types import one_catalog_per_process
 from dagmesh.core.errors import DagmeshError
 
 
@@ -133,4 +134,5 @@ def read_workspace(path: Path) -> list[CodeLocation]:
 
 def load_workspace(path: Path) -> dict[str, dg.Definitions]:
     """Every code location's Definitions, keyed by location name."""
-    return {location.name: location.load() for location in read_workspace(path)}
+    with one_catalog_per_process():
+        return {location.name: location.load() for location in read_workspace(path)}
