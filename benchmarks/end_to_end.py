@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # SF 10 takes minutes): under the git-ignored .dagmesh folder.
 SOURCES = ROOT / ".dagmesh" / "benchmark-sources"
 STARTUP = "import sys; sys.path.insert(0, '.'); from dagmesh.tools.cli import _load; _load(None)"
+NEW_INSTANCE = (
+    "from dagmesh.storage.settings import MeshSettings; from dagmesh.tools.cli import _instance; "
+    "_instance(MeshSettings.from_env())"
+)
 
 
 def _timed(
@@ -78,12 +82,16 @@ def _mesh(home: Path, env: dict[str, str]) -> dict:
     (run_home / "sources").mkdir(parents=True)
     (run_home / "sources" / "tpch").symlink_to(SOURCES / "tpch")
     env = {**env, "DAGMESH_HOME": str(run_home)}
+    # The home's Dagster instance (its SQLite files and migrations) is made by the first run in a new
+    # home only: made first, timed apart, so the run measured is every later (scheduled) run.
+    instance_seconds, _, _ = _timed([sys.executable, "-c", NEW_INSTANCE], env)
     outcomes = run_home / "outcomes.json"
     dagmesh = Path(sys.executable).parent / "dagmesh"
     seconds, peak, _ = _timed([str(dagmesh), "run", "--json", str(outcomes)], env)
     detail = json.loads(outcomes.read_text())
     return {
         "wall_seconds": seconds,
+        "new_instance_seconds": instance_seconds,
         "peak_rss_mib": peak,
         "products": detail["products"],
         "warehouse": run_home / "warehouse.duckdb",
@@ -160,6 +168,10 @@ def run(scale: float, repeats: int = 1, memory_limit: str = "2GB") -> dict:
         "floor_wall_seconds": floor["wall_seconds"],
         "floor_peak_rss_mib": floor["peak_rss_mib"],
         "vs_floor": mesh["wall_seconds"] / floor["wall_seconds"],
+        # The first run in a new home also makes its Dagster instance (a process of its own here).
+        "new_instance_seconds": mesh["new_instance_seconds"],
+        "first_run_vs_floor": (mesh["wall_seconds"] + mesh["new_instance_seconds"])
+        / floor["wall_seconds"],
         "memory_vs_floor": mesh["peak_rss_mib"] / floor["peak_rss_mib"],
         "startup_seconds": startup,
         "step_seconds": steps,
