@@ -59,6 +59,7 @@ def setup() -> None:
         venv.create(VENV, with_pip=True)
     fingerprint = _fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint:
+        compile_sources()
         return
     print("installing pinned dependencies (requirements.lock)", flush=True)
     _run(
@@ -77,7 +78,17 @@ def setup() -> None:
     _run(*uv, "--compile-bytecode", "--require-hashes", "-r", ROOT / "requirements.lock")
     editables = [arg for package in _editable_packages() for arg in ("-e", package)]
     _run(*uv, "--no-deps", *editables)
+    compile_sources()
     STAMP.write_text(fingerprint)
+
+
+def compile_sources() -> None:
+    """Bytecode for the platform's and the domains' own modules (editable, so not compiled at install):
+    with bytecode writing off (PYTHONDONTWRITEBYTECODE), every command and run step would compile their
+    114 modules anew (measured: 0.15-0.4 s per `dagmesh` process). Quick when nothing changed."""
+    sources = [package / "src" for package in _editable_packages() if (package / "src").is_dir()]
+    # Not checked: a module that does not compile is reported when it is imported, with its location.
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", *map(str, sources)], cwd=ROOT)
 
 
 def mesh_env() -> dict[str, str]:
