@@ -210,16 +210,16 @@ def test_refused_names_change_nothing(project):
     before = _tree_digest(project)
     for name, message in HOSTILE_DOMAINS:
         with pytest.raises(ScaffoldError, match=re.escape(message)) as refused:
-            new_domain(project, name, "team:x", install=False, publish=False)
+            new_domain(project, name, "team:x", install=False, draft=False)
         assert str(refused.value).endswith("Nothing was changed"), refused.value
     for domain, name, message in HOSTILE_PRODUCTS:
         with pytest.raises(ScaffoldError, match=re.escape(message)) as refused:
-            new_product(project, domain, name, publish=False)
+            new_product(project, domain, name, draft=False)
         assert str(refused.value).endswith("Nothing was changed"), refused.value
     with pytest.raises(ScaffoldError, match="must be 'team:name'"):
-        new_domain(project, "billing", "billing team", install=False, publish=False)
+        new_domain(project, "billing", "billing team", install=False, draft=False)
     with pytest.raises(ScaffoldError, match="must be 'team:name'"):
-        new_product(project, "sales", "thing", "billing team", publish=False)
+        new_product(project, "sales", "thing", "billing team", draft=False)
     assert _tree_digest(project) == before
 
 
@@ -250,16 +250,16 @@ def test_a_failure_after_writing_puts_everything_back(project, monkeypatch):
     pip = []
 
     def fail(*_args):
-        raise ScaffoldError("publishing failed")
+        raise ScaffoldError("drafting failed")
 
-    monkeypatch.setattr(scaffold, "_publish", fail)
+    monkeypatch.setattr(scaffold, "_draft", fail)
     monkeypatch.setattr(scaffold, "_pip", lambda *args: pip.append(args) or _Completed())
-    with pytest.raises(ScaffoldError, match=r"publishing failed.*Nothing was changed"):
+    with pytest.raises(ScaffoldError, match=r"drafting failed.*Nothing was changed"):
         new_domain(project, "billing", "team:billing")
     assert _tree_digest(project) == before
     # The package installed before the failure is uninstalled again.
     assert [args[0] for args in pip] == ["install", "uninstall"] and "billing" in pip[-1]
-    with pytest.raises(ScaffoldError, match=r"publishing failed.*Nothing was changed"):
+    with pytest.raises(ScaffoldError, match=r"drafting failed.*Nothing was changed"):
         new_product(project, "sales", "returns")
     assert _tree_digest(project) == before
 
@@ -271,7 +271,7 @@ class _Completed:
 
 def test_the_scaffold_writes_only_what_its_templates_render(project):
     """The layout's files, rendered from the templates; a product follows its domain's standards."""
-    result = new_domain(project, "billing", "team:billing", install=False, publish=False)
+    result = new_domain(project, "billing", "team:billing", install=False, draft=False)
     templates = Path(scaffold.__file__).parent / "templates" / "scaffold"
     assert {p.name for p in templates.rglob("*.j2")} >= {
         "pyproject.toml.j2",
@@ -293,11 +293,11 @@ def test_the_scaffold_writes_only_what_its_templates_render(project):
 
     # A product added to a domain whose standards define them uses the domain's OWNERS, DAILY, NIGHTLY;
     # a named owner is the product's own.
-    added = new_product(project, "billing", "invoices", publish=False)
+    added = new_product(project, "billing", "invoices", draft=False)
     assert [p.as_posix() for p in added.created] == PRODUCT_FILES
     product = (project / "domains/billing/src/billing/defs/invoices/product.py").read_text()
     assert "from billing.standards import DAILY, NIGHTLY, OWNERS" in product
-    new_product(project, "billing", "refunds", "finance@example.com", publish=False)
+    new_product(project, "billing", "refunds", "finance@example.com", draft=False)
     product = (project / "domains/billing/src/billing/defs/refunds/product.py").read_text()
     assert 'owners=["finance@example.com"]' in product
     assert "from billing.standards import DAILY, NIGHTLY\n" in product
