@@ -21,11 +21,15 @@ import dagster as dg
 
 from dagmesh.binding.asset import declared_products, product_definitions
 from dagmesh.core.errors import ProductDefinitionError
+from dagmesh.core.paths import find_project_root
 from dagmesh.declare.product import DataProduct
 from dagmesh.location.domain import mesh_location
+from dagmesh.location.inputs import resolve_inputs
 
 
 def _where(product: DataProduct) -> str:
+    if product.declared_at:
+        return product.declared_at
     code = getattr(product.fn, "__code__", None)
     return (
         f"{code.co_filename}:{code.co_firstlineno}" if code is not None else product.fn.__module__
@@ -58,7 +62,7 @@ def _loaded_products(defs_module: str, domain: str) -> list[DataProduct]:
 
 def _check_unique(domain: str, built: dict, python: list[DataProduct]) -> None:
     """Two declarations of one product name (two folders, or YAML and Python) stop the location."""
-    seen: dict[str, str] = {key.path[-1]: "a defs.yaml" for key in built}
+    seen = {key.path[-1]: product.declared_at or "a defs.yaml" for key, product in built.items()}
     for product in python:
         where = _where(product)
         if product.name in seen:
@@ -105,6 +109,10 @@ def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitio
     built = declared_products(defs)
     python = _loaded_products(tree.defs_module_name, domain)
     _check_unique(domain, built, python)
+    # before the Python products become assets: a misspelled input is reported as such, not as a
+    # missing parameter
+    every = {**built, **{p.key(domain): p for p in python}}
+    resolve_inputs(domain, every, find_project_root(Path(tree.project_root)))
     defs = dg.Definitions.merge(defs, *(product_definitions(p, domain) for p in python))
     options.setdefault("package", Path(tree.project_root))
     return mesh_location(domain, defs, **options)
