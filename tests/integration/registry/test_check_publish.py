@@ -306,3 +306,28 @@ def test_a_draft_changes_freely_until_its_first_publish(mesh):
     web.write_text(web.read_text().replace("total: Series[int]", "total: Series[str]"))
     code, out = dagmesh(root, "check")
     assert code == 1 and "Bump the version to 2.0.0" in out, out
+
+
+def test_lint_and_check_report_a_misspelled_input_with_the_closest_product(
+    mesh, monkeypatch, capsys
+):
+    """Once the producer's registry holds its contracts, a consumer reading `shop/order` does not load:
+    `dagmesh check` and `dagmesh lint` both say so in one line, with "did you mean"."""
+    from dagmesh.tools import cli
+
+    root, _ = mesh
+    assert dagmesh(root, "publish")[0] == 0
+    web = root / "domains/web/definitions.py"
+    web.write_text(web.read_text().replace('"shop/orders"', '"shop/order"'))
+    for command in ("check", "lint"):
+        sys.modules.pop("_dagmesh_location_web", None)
+        monkeypatch.setattr(
+            sys, "argv", ["dagmesh", command, "--workspace", str(root / "workspace.yaml")]
+        )
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        stderr = " ".join(capsys.readouterr().err.split())
+        assert exited.value.code == 2, (command, stderr)
+        assert "web/storefront (owners: web-team@example.com)" in stderr, stderr
+        assert "reads shop/order, which is not in shop's contract registry; did you mean " in stderr
+        assert "'shop/orders'?" in stderr and "Traceback" not in stderr

@@ -40,9 +40,8 @@ def _reader(inputs):
     """A product of `logistics` reading `inputs` into a parameter `orders`, declared on a known line."""
     import inspect
 
-    from tests.unit.shipments_declaration import OWNERS, SLO_6H, Shipments
-
     from dagmesh import data_product
+    from tests.unit.shipments_declaration import OWNERS, SLO_6H, Shipments
 
     line = inspect.currentframe().f_lineno + 1
     declared = data_product(
