@@ -1,11 +1,11 @@
 """`dagmesh.testing`: a product materialized through Dagster in a temporary warehouse, with its inputs
 given as frames (published first as the upstream products, with their registry contracts), returning
-the published table and the contract result."""
+the published table and the contract result. (Each sample domain tests its products with it: see
+domains/*/tests/test_*_given_inputs.py.)"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -16,13 +16,7 @@ from pandera.typing import Series
 from dagmesh import SLO, data_product
 from dagmesh.registry.odcs import from_odcs
 from dagmesh.registry.store import read_registry
-from dagmesh.testing import (
-    TestInputError,
-    example_frame,
-    example_inputs,
-    materialize_domain,
-    materialize_product,
-)
+from dagmesh.testing import TestInputError, example_frame, materialize_product
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -39,49 +33,6 @@ def marketing(mesh_home):
         from marketing.definitions import defs
 
         yield defs()
-
-
-def test_a_product_reads_the_frames_given_for_another_domains_products(marketing, mesh_home):
-    customers = example_frame("sales/customers", rows=3).assign(
-        c_mktsegment=["BUILDING", "BUILDING", "MACHINERY"]
-    )
-    orders = example_frame("sales/orders", rows=2).assign(
-        o_custkey=customers["c_custkey"].iloc[:2].to_list(),
-        o_totalprice=pd.Series(
-            [Decimal("10.50"), Decimal("4.25")], dtype=customers["c_acctbal"].dtype
-        ),
-    )
-    run = materialize_product(
-        marketing,
-        "marketing/customer_segments",
-        inputs={"sales/customers": customers, "sales/orders": orders},
-    )
-    assert run.contract.passed, run.contract.failures
-    table = run.table.set_index("c_mktsegment")
-    assert table.loc["BUILDING", "customers"] == 2 and table.loc["BUILDING", "orders"] == 2
-    assert table.loc["BUILDING", "revenue"] == Decimal("14.75")
-    assert table.loc["MACHINERY", "orders"] == 0
-    # the run's warehouse was a temporary one: the mesh's own was never written
-    assert not (mesh_home / "warehouse.duckdb").exists()
-
-
-def test_every_product_of_a_domain_with_example_inputs(marketing):
-    runs = materialize_domain(
-        marketing,
-        inputs={
-            key: frame
-            for product in ("customer_segments", "campaign_audience", "revenue_outlook")
-            for key, frame in example_inputs(marketing, f"marketing/{product}").items()
-            if key.startswith("sales/")
-        },
-    )
-    assert set(runs) == {
-        "marketing/customer_segments",
-        "marketing/customer_order_distribution",
-        "marketing/campaign_audience",
-        "marketing/revenue_outlook",
-    }
-    assert all(run.contract.passed and run.published for run in runs.values()), runs
 
 
 def test_an_input_frame_off_its_contract_is_refused_naming_the_check(marketing):

@@ -51,7 +51,7 @@ from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, RESERVED_SCHEMAS
 from dagmesh.registry.store import CONTRACTS_DIR
 from dagmesh.storage.settings import MeshSettings
 
-EXAMPLE_PRODUCT = "regions"  # the example product of a new domain: ingests TPC-H's five regions
+EXAMPLE_PRODUCT = "regions"  # the example product of a new domain: ingests TPC-H's region table
 # What the product template imports from the domain's standards.py, when it defines them (as the
 # sample domains do): its owners, its daily SLO and its nightly cron schedule.
 STANDARD_NAMES = ("DAILY", "NIGHTLY", "OWNERS")

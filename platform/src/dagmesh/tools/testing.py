@@ -389,11 +389,13 @@ def materialize_domain(
     domain: str | None = None,
     resources: Mapping[str, Any] | None = None,
     root: Path | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> dict[str, ProductRun]:
     """Materialize `products` (names or `"domain/name"`; default: every product not given as an input)
     of a location, after publishing the `inputs` frames as their products, in a temporary warehouse.
     `target` is a loaded location (`defs()`), the `defs` function itself, or one `DataProduct` with its
-    `domain`. Returns each product's run by `"domain/name"`."""
+    `domain`. `tags` go on the run (a partition: `{"dagster/partition": "2024-01-01"}`). Returns each
+    product's run by `"domain/name"`."""
     home = Path(tempfile.mkdtemp(prefix="dagmesh-test-"))
     try:
         settings = MeshSettings(
@@ -424,7 +426,7 @@ def materialize_domain(
             upstream = dg.AssetSelection.assets(*wanted).upstream()
             run_keys = (set(upstream.resolve(defs.resolve_asset_graph())) & set(own)) - given
             result = materialize(
-                defs, run_keys, instance, resources={**bound, **dict(resources or {})}
+                defs, run_keys, instance, tags=tags, resources={**bound, **dict(resources or {})}
             )
         return {
             key.to_user_string(): ProductRun(
@@ -444,19 +446,20 @@ def materialize_product(
     domain: str | None = None,
     resources: Mapping[str, Any] | None = None,
     root: Path | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> ProductRun:
     """Materialize one product (`product`, or the only one of `target`) with `inputs` given as frames;
     see `materialize_domain`. Its own domain's products it reads and that are not given are built in
     the same run."""
     if product is None:
         runs = materialize_domain(
-            target, None, inputs=inputs, domain=domain, resources=resources, root=root
+            target, None, inputs=inputs, domain=domain, resources=resources, root=root, tags=tags
         )
         if len(runs) != 1:
             raise DagmeshError(f"name the product to materialize, one of {', '.join(runs)}")
         return next(iter(runs.values()))
     (run,) = materialize_domain(
-        target, [product], inputs=inputs, domain=domain, resources=resources, root=root
+        target, [product], inputs=inputs, domain=domain, resources=resources, root=root, tags=tags
     ).values()
     return run
 
