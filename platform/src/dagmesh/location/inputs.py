@@ -38,7 +38,7 @@ def _known_domains(root: Path | None) -> set[str]:
 
 
 def _suggest(wanted: str, known: Iterable[str], prefix: str = "") -> str:
-    """"; did you mean 'x'?" with the known names closest to `wanted` (compared bare, shown with
+    """The "; did you mean 'x'?" hint: the known names closest to `wanted` (compared bare, shown with
     `prefix`), or nothing."""
     close = difflib.get_close_matches(wanted, sorted(known), n=3, cutoff=0.6)
     shown = " or ".join(repr(f"{prefix}{c}") for c in close)
