@@ -253,3 +253,27 @@ def test_a_python_products_load_error_names_its_file_and_line(tmp_path):
     message = str(raised.value)
     assert f"at {folder / 'product.py'}:14 reads shoppy/item" in message, message
     assert "did you mean 'shoppy/items'?" in message and "function parameter" not in message
+
+
+def test_a_defs_folder_without_init_files_never_loads_another_folders_yaml(tmp_path, monkeypatch):
+    """Without `__init__.py` files the defs module is a namespace package that Python merges from
+    every folder of its name on the path: a folder elsewhere (another checkout, the working directory)
+    must not have its YAML loaded as this domain's products."""
+    from dagmesh import ProductDefinitionError
+
+    project = _project(tmp_path / "mine", "shopns", {"items": ITEMS_SQL})
+    for init in ("src/shopns/__init__.py", "src/shopns/defs/__init__.py"):
+        (project / init).unlink()
+    decoy = tmp_path / "elsewhere"
+    (decoy / "shopns" / "defs" / "strangers").mkdir(parents=True)
+    (decoy / "shopns" / "defs" / "strangers" / "defs.yaml").write_text(
+        ITEMS_SQL.replace("name: items", "name: strangers")
+    )
+    monkeypatch.syspath_prepend(str(decoy))
+    for name in [m for m in sys.modules if m == "shopns" or m.startswith("shopns.")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(ProductDefinitionError) as raised:
+        load_domain(project)
+    message = str(raised.value)
+    assert "not one folder inside the project" in message and "__init__.py" in message, message
+    assert str(decoy) in message
