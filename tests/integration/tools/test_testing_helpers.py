@@ -84,3 +84,16 @@ def test_example_rows_meet_the_registry_contract(product):
     frame = example_frame(contract, rows=5)
     assert len(frame) == 5
     contract.validate(frame)  # raises on any failed check or dtype
+
+
+class EveryKind(pa.DataFrameModel):
+    at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+    share: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 1})
+    flag: Series[bool]
+    code: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}-\d{2}$", unique=True)
+    name: Series[str] = pa.Field(str_startswith="N-", str_length={"max_value": 8})
+    rank: Series[int] = pa.Field(gt=10, le=12)
+
+
+def test_example_rows_meet_bounds_patterns_and_time_zones():
+    EveryKind.validate(example_frame(EveryKind, rows=4))

@@ -135,7 +135,8 @@ def _column_values(name: str, dtype: Any, rows: int, checks: list[Any]) -> list[
     if kind == "f" or (arrow is not None and pa.types.is_floating(arrow)):
         return [float(v) for v in _numbers(rows, checks, 1.0, 1.0)]
     if kind == "M":
-        return [pd.Timestamp("2024-01-01") + pd.Timedelta(days=i) for i in range(rows)]
+        zone = getattr(pd.api.types.pandas_dtype(dtype), "tz", None)
+        return [pd.Timestamp("2024-01-01", tz=zone) + pd.Timedelta(days=i) for i in range(rows)]
     return _texts(name, rows, checks)
 
 
