@@ -200,6 +200,9 @@ def mesh_location(
         policies_for(policies, policy_overrides),
         interfaces=published_interfaces(external, root),
         enforcement=enforcement,
+        declared_at={
+            k.to_user_string(): p.declared_at for k, p in products.items() if p.declared_at
+        },
     )
 
 
