@@ -170,10 +170,12 @@ def _compare_draft(
         verdict.status = RegistryStatus.BREAKING
         verdict.blocks_publish = True
         verdict.affected = consumers
+        readers = "; ".join(c.describe() for c in consumers)
         verdict.errors.append(
-            f"{item.name} (owners: {item.owners}) is a draft, but {_affected_text(consumers)[3:]}: "
-            f"its {len(breaking)} breaking change(s) ({'; '.join(map(str, breaking))}) would break "
-            "them. Keep the change compatible, or change the consumers with it."
+            f"{item.name} (owners: {item.owners}) is a draft, but {len(consumers)} product(s) read "
+            f"it ({readers}): its {len(breaking)} breaking change(s) against the draft "
+            f"({'; '.join(map(str, breaking))}) would break them. Keep the change compatible, or "
+            "change those consumers with it."
         )
         return verdict
     verdict.notes.append(
