@@ -1,5 +1,7 @@
 """docs/guide.md, followed word for word: every `$ ` command it lists runs, in order, in a copy of the
-project, and each must succeed; the scaffolded domain then passes `dg check defs` and ruff as written.
+project, and each must succeed; every file it shows under its path (a line "`path`:" before a python
+block) is written as shown, at that point (the edited contract and product, a test of the team's own);
+the scaffolded domain then passes `dg check defs` and ruff as written.
 Then the scaffolding's refusals are checked to change nothing, and its edits of the root pyproject.toml
 and workspace.yaml to keep what they do not touch."""
 
@@ -43,18 +45,42 @@ PRODUCT_FILES = [
     "domains/billing/src/billing/defs/invoices/product.py",
     "domains/billing/tests/test_invoices.py",
 ]
+GUIDE_FILES = [
+    "domains/billing/tests/test_invoice_rules.py"
+]  # the team's own test, as the guide shows
+FILE_LINE = re.compile(r"^`([\w./-]+\.py)`:$")
+
+
+def guide_steps() -> list[tuple[str, str, str]]:
+    """The guide's steps, in order: ("run", command, "") for each `$ ` line of a console block, and
+    ("write", path, text) for each python block right after a line "`path`:"."""
+    steps: list[tuple[str, str, str]] = []
+    block: list[str] | None = None
+    kind, target, previous = "", "", ""
+    for line in GUIDE.read_text().splitlines():
+        if line.startswith("```"):
+            if block is None:
+                kind = line.strip()
+                match = FILE_LINE.match(previous)
+                target = match.group(1) if match and kind == "```python" else ""
+                block = []
+            else:
+                if target:
+                    steps.append(("write", target, "\n".join(block) + "\n"))
+                block = None
+            continue
+        if block is not None:
+            block.append(line)
+            if kind == "```console" and line.startswith("$ "):
+                steps.append(("run", line[2:].strip(), ""))
+        elif line.strip():
+            previous = line.strip()
+    return steps
 
 
 def guide_commands() -> list[str]:
     """The `$ ` lines of the guide's console blocks, in order."""
-    commands, in_console = [], False
-    for line in GUIDE.read_text().splitlines():
-        if line.startswith("```"):
-            in_console = line.strip() == "```console"
-            continue
-        if in_console and line.startswith("$ "):
-            commands.append(line[2:].strip())
-    return commands
+    return [command for kind, command, _ in guide_steps() if kind == "run"]
 
 
 @pytest.fixture
@@ -117,16 +143,33 @@ def test_the_guide_lists_the_commands_a_newcomer_runs():
     assert "dagmesh run" in commands
 
 
+def test_the_guide_edits_the_new_product_before_publishing_it():
+    steps = guide_steps()
+    order = [f"{kind} {target}" for kind, target, _ in steps]
+    new_product = order.index("run dagmesh new-product billing invoices")
+    edits = [i for i, step in enumerate(order) if step.startswith("write ") and i > new_product]
+    publish = order.index("run dagmesh publish")
+    assert edits and new_product < min(edits) and max(edits) < publish, order
+    written = {target for kind, target, _ in steps if kind == "write"}
+    assert written == {*PRODUCT_FILES[:2], *GUIDE_FILES}
+    product = dict((t, text) for kind, t, text in steps if kind == "write")[PRODUCT_FILES[1]]
+    assert 'inputs=["sales/orders"]' in product  # a cross-domain product
+
+
 def test_following_the_guide_word_for_word_works(project):
     env = _env(project)
     outputs = {}
     dg_check = None
     try:
-        for command in guide_commands():
+        for kind, command, text in guide_steps():
+            if kind == "write":
+                (project / command).parent.mkdir(parents=True, exist_ok=True)
+                (project / command).write_text(text)
+                continue
             if command.startswith("source "):
                 continue  # the test already runs with the venv's tools first on PATH
             outputs[command] = _run(shlex.split(command), project, env)
-            if command.startswith("dagmesh new-product") and dg_check is None:
+            if command.startswith("dagmesh publish") and dg_check is None:
                 # Dagster's own tool loads the finished domain project, meanwhile (it only reads).
                 dg_check = subprocess.Popen(
                     [str(BIN / "dg"), "check", "defs"],
@@ -145,21 +188,33 @@ def test_following_the_guide_word_for_word_works(project):
             dg_check.kill()
             dg_check.communicate()
 
-    # Every file the scaffold wrote is listed, the contracts (code and registry) included.
+    # Every file the scaffold wrote is listed, the contracts (code and registry, a draft) included.
     created = outputs["dagmesh new-domain billing --owner team:billing"]
     for path in [*DOMAIN_FILES, "workspace.yaml", "pyproject.toml"]:
         assert path in created, (path, created)
-    assert "domains/billing/contracts/regions/v1.odcs.yaml" in created
+    assert "domains/billing/contracts/regions/v1.odcs.yaml  (draft contract" in created, created
+    assert "restart `python3 dev.py ui`" in " ".join(created.split())
     added = outputs["dagmesh new-product billing invoices"]
-    for path in [*PRODUCT_FILES, "domains/billing/contracts/invoices/v1.odcs.yaml"]:
+    for path in [*PRODUCT_FILES, "domains/billing/contracts/invoices/v1.odcs.yaml  (draft"]:
         assert path in added, (path, added)
+    # The edited contract (nothing like the draft) was published as v1, no major bump asked for.
+    published = outputs["dagmesh publish"]
+    assert "billing/invoices" in published and "was a draft" in published, published
+    registry = yaml.safe_load(
+        (project / "domains/billing/contracts/invoices/v1.odcs.yaml").read_text()
+    )
+    assert registry["status"] == "active" and registry["version"] == "1.0.0"
+    columns = [c["name"] for c in registry["schema"][0]["properties"]]
+    assert columns == ["invoice_id", "amount"]
+    # The generated tests (regions; invoices, with example sales/orders rows) and the team's own pass.
+    assert "3 passed" in outputs["pytest -q domains/billing"], outputs["pytest -q domains/billing"]
     # The one layout, nothing else (the registry is the contracts/ folder beside src/).
     written = sorted(
         p.relative_to(project).as_posix()
         for p in (project / "domains" / "billing").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and "contracts" not in p.parts
     )
-    assert written == sorted([*DOMAIN_FILES, *PRODUCT_FILES])
+    assert written == sorted([*DOMAIN_FILES, *PRODUCT_FILES, *GUIDE_FILES])
 
     workspace = yaml.safe_load((project / "workspace.yaml").read_text())
     assert workspace["load_from"][-1] == {
@@ -210,16 +265,16 @@ def test_refused_names_change_nothing(project):
     before = _tree_digest(project)
     for name, message in HOSTILE_DOMAINS:
         with pytest.raises(ScaffoldError, match=re.escape(message)) as refused:
-            new_domain(project, name, "team:x", install=False, publish=False)
+            new_domain(project, name, "team:x", install=False, draft=False)
         assert str(refused.value).endswith("Nothing was changed"), refused.value
     for domain, name, message in HOSTILE_PRODUCTS:
         with pytest.raises(ScaffoldError, match=re.escape(message)) as refused:
-            new_product(project, domain, name, publish=False)
+            new_product(project, domain, name, draft=False)
         assert str(refused.value).endswith("Nothing was changed"), refused.value
     with pytest.raises(ScaffoldError, match="must be 'team:name'"):
-        new_domain(project, "billing", "billing team", install=False, publish=False)
+        new_domain(project, "billing", "billing team", install=False, draft=False)
     with pytest.raises(ScaffoldError, match="must be 'team:name'"):
-        new_product(project, "sales", "thing", "billing team", publish=False)
+        new_product(project, "sales", "thing", "billing team", draft=False)
     assert _tree_digest(project) == before
 
 
@@ -250,16 +305,16 @@ def test_a_failure_after_writing_puts_everything_back(project, monkeypatch):
     pip = []
 
     def fail(*_args):
-        raise ScaffoldError("publishing failed")
+        raise ScaffoldError("drafting failed")
 
-    monkeypatch.setattr(scaffold, "_publish", fail)
+    monkeypatch.setattr(scaffold, "_draft", fail)
     monkeypatch.setattr(scaffold, "_pip", lambda *args: pip.append(args) or _Completed())
-    with pytest.raises(ScaffoldError, match=r"publishing failed.*Nothing was changed"):
+    with pytest.raises(ScaffoldError, match=r"drafting failed.*Nothing was changed"):
         new_domain(project, "billing", "team:billing")
     assert _tree_digest(project) == before
     # The package installed before the failure is uninstalled again.
     assert [args[0] for args in pip] == ["install", "uninstall"] and "billing" in pip[-1]
-    with pytest.raises(ScaffoldError, match=r"publishing failed.*Nothing was changed"):
+    with pytest.raises(ScaffoldError, match=r"drafting failed.*Nothing was changed"):
         new_product(project, "sales", "returns")
     assert _tree_digest(project) == before
 
@@ -271,7 +326,7 @@ class _Completed:
 
 def test_the_scaffold_writes_only_what_its_templates_render(project):
     """The layout's files, rendered from the templates; a product follows its domain's standards."""
-    result = new_domain(project, "billing", "team:billing", install=False, publish=False)
+    result = new_domain(project, "billing", "team:billing", install=False, draft=False)
     templates = Path(scaffold.__file__).parent / "templates" / "scaffold"
     assert {p.name for p in templates.rglob("*.j2")} >= {
         "pyproject.toml.j2",
@@ -293,11 +348,11 @@ def test_the_scaffold_writes_only_what_its_templates_render(project):
 
     # A product added to a domain whose standards define them uses the domain's OWNERS, DAILY, NIGHTLY;
     # a named owner is the product's own.
-    added = new_product(project, "billing", "invoices", publish=False)
+    added = new_product(project, "billing", "invoices", draft=False)
     assert [p.as_posix() for p in added.created] == PRODUCT_FILES
     product = (project / "domains/billing/src/billing/defs/invoices/product.py").read_text()
     assert "from billing.standards import DAILY, NIGHTLY, OWNERS" in product
-    new_product(project, "billing", "refunds", "finance@example.com", publish=False)
+    new_product(project, "billing", "refunds", "finance@example.com", draft=False)
     product = (project / "domains/billing/src/billing/defs/refunds/product.py").read_text()
     assert 'owners=["finance@example.com"]' in product
     assert "from billing.standards import DAILY, NIGHTLY\n" in product

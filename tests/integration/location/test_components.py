@@ -189,3 +189,91 @@ def test_yaml_sources_that_cannot_be_read_are_refused_when_the_location_loads(
     with pytest.raises(ProductDefinitionError) as raised:
         load_domain(_project(tmp_path, name, {"brand_totals": text}))
     assert message in str(raised.value) and "brand_totals" in str(raised.value)
+
+
+ITEMS_SQL = ITEMS.replace(
+    "  python: shop_logic:items", "  sql: SELECT 'B1' AS brand, CAST(1 AS BIGINT) AS units"
+)
+
+
+def test_a_misspelled_yaml_input_names_the_yaml_file_and_line(tmp_path):
+    """A load error points at the product at fault: the `defs.yaml` and the line of its `name:`, not
+    the definitions module that loaded it; and a near miss gets the closest product's name."""
+    from dagmesh import ProductDefinitionError
+
+    misspelled = GOOD.replace("inputs: [items]", "inputs: [itemz]")
+    project = _project(tmp_path, "shoptypo", {"brand_totals": misspelled, "items": ITEMS_SQL})
+    with pytest.raises(ProductDefinitionError) as raised:
+        load_domain(project)
+    message = str(raised.value)
+    yaml_file = project / "src" / "shoptypo" / "defs" / "brand_totals" / "defs.yaml"
+    assert f"at {yaml_file}:3 reads shoptypo/itemz" in message, message
+    assert "did you mean 'shoptypo/items'?" in message
+
+
+def test_a_python_products_load_error_names_its_file_and_line(tmp_path):
+    """The same for a Python product in a project: its `@data_product(` line in product.py."""
+    from dagmesh import ProductDefinitionError
+
+    project = _project(tmp_path, "shoppy", {"items": ITEMS_SQL})
+    folder = project / "src" / "shoppy" / "defs" / "totals"
+    folder.mkdir()
+    (folder / "product.py").write_text(
+        textwrap.dedent(
+            '''\
+            from datetime import timedelta
+
+            import pandas as pd
+            import pandera.pandas as pa
+            from pandera.typing import Series
+
+            from dagmesh import SLO, data_product
+
+
+            class Totals(pa.DataFrameModel):
+                units: Series[int] = pa.Field(description="Units.")
+
+
+            @data_product(
+                contract=Totals,
+                owners=["team:shop"],
+                access="internal",
+                version="1.0.0",
+                slo=SLO(max_lag=timedelta(hours=26)),
+                inputs=["item"],
+            )
+            def totals(items: pd.DataFrame) -> pd.DataFrame:
+                """Units in total."""
+                return items[["units"]]
+            '''
+        )
+    )
+    with pytest.raises(ProductDefinitionError) as raised:
+        load_domain(project)
+    message = str(raised.value)
+    assert f"at {folder / 'product.py'}:14 reads shoppy/item" in message, message
+    assert "did you mean 'shoppy/items'?" in message and "function parameter" not in message
+
+
+def test_a_defs_folder_without_init_files_never_loads_another_folders_yaml(tmp_path, monkeypatch):
+    """Without `__init__.py` files the defs module is a namespace package that Python merges from
+    every folder of its name on the path: a folder elsewhere (another checkout, the working directory)
+    must not have its YAML loaded as this domain's products."""
+    from dagmesh import ProductDefinitionError
+
+    project = _project(tmp_path / "mine", "shopns", {"items": ITEMS_SQL})
+    for init in ("src/shopns/__init__.py", "src/shopns/defs/__init__.py"):
+        (project / init).unlink()
+    decoy = tmp_path / "elsewhere"
+    (decoy / "shopns" / "defs" / "strangers").mkdir(parents=True)
+    (decoy / "shopns" / "defs" / "strangers" / "defs.yaml").write_text(
+        ITEMS_SQL.replace("name: items", "name: strangers")
+    )
+    monkeypatch.syspath_prepend(str(decoy))
+    for name in [m for m in sys.modules if m == "shopns" or m.startswith("shopns.")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(ProductDefinitionError) as raised:
+        load_domain(project)
+    message = str(raised.value)
+    assert "not one folder inside the project" in message and "__init__.py" in message, message
+    assert str(decoy) in message

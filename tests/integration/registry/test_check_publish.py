@@ -260,3 +260,74 @@ def test_a_changed_custom_check_is_breaking_and_names_consumers(mesh):
     assert "custom_check_changed (amount: custom check capped changed its arguments" in out
     assert "web/storefront (owners: web-team@example.com)" in out
     assert "finance/ledger (owners: team:finance)" in out
+
+
+def _draft_everything(root: Path) -> None:
+    from dagmesh.registry.check import draft_mesh, load_mesh
+
+    drafted = draft_mesh(load_mesh(root / "workspace.yaml"))
+    assert {d.action for d in drafted} == {"drafted"} and len(drafted) == 3
+
+
+def test_a_draft_changes_freely_until_its_first_publish(mesh):
+    """What the scaffold writes: a contract with ODCS `status: draft`. It may change freely while no
+    product reads it; the first `dagmesh publish` makes it the active contract, and from then on a
+    breaking change needs a major bump."""
+    root, producer = mesh
+    _draft_everything(root)
+    storefront = root / "domains/web/contracts/storefront/v1.odcs.yaml"
+    assert yaml.safe_load(storefront.read_text())["status"] == "draft"
+    code, out = dagmesh(root, "check")
+    assert code == 0 and "draft" in out, out
+
+    # web/storefront has no consumers: a breaking change to its draft is fine.
+    web = root / "domains/web/definitions.py"
+    web.write_text(web.read_text().replace("amount: Series[float]", "total: Series[int]"))
+    code, out = dagmesh(root, "check")
+    assert code == 0 and "breaking" not in out, out
+
+    # shop/orders is read by web and finance: its draft is no longer free.
+    shop = root / "domains/shop/definitions.py"
+    shop.write_text(
+        shop.read_text().replace(
+            '    amount: Series[float] = pa.Field(ge=0, description="Order total.")\n', ""
+        )
+    )
+    code, out = dagmesh(root, "check")
+    assert code == 1 and "shop/orders (owners: team:shop) is a draft, but" in out, out
+    assert "web/storefront" in out and "column_removed" in out
+    producer()
+
+    # The first publish makes every draft active ...
+    code, out = dagmesh(root, "publish")
+    assert code == 0 and "was a draft" in out, out
+    assert yaml.safe_load(storefront.read_text())["status"] == "active"
+    # ... and then a breaking change is refused without a major bump.
+    web.write_text(web.read_text().replace("total: Series[int]", "total: Series[str]"))
+    code, out = dagmesh(root, "check")
+    assert code == 1 and "Bump the version to 2.0.0" in out, out
+
+
+def test_lint_and_check_report_a_misspelled_input_with_the_closest_product(
+    mesh, monkeypatch, capsys
+):
+    """Once the producer's registry holds its contracts, a consumer reading `shop/order` does not load:
+    `dagmesh check` and `dagmesh lint` both say so in one line, with "did you mean"."""
+    from dagmesh.tools import cli
+
+    root, _ = mesh
+    assert dagmesh(root, "publish")[0] == 0
+    web = root / "domains/web/definitions.py"
+    web.write_text(web.read_text().replace('"shop/orders"', '"shop/order"'))
+    for command in ("check", "lint"):
+        sys.modules.pop("_dagmesh_location_web", None)
+        monkeypatch.setattr(
+            sys, "argv", ["dagmesh", command, "--workspace", str(root / "workspace.yaml")]
+        )
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        stderr = " ".join(capsys.readouterr().err.split())
+        assert exited.value.code == 2, (command, stderr)
+        assert "web/storefront (owners: web-team@example.com)" in stderr, stderr
+        assert "reads shop/order, which is not in shop's contract registry; did you mean " in stderr
+        assert "'shop/orders'?" in stderr and "Traceback" not in stderr

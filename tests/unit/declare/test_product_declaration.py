@@ -68,18 +68,6 @@ BAD_DECLARATIONS = [
         "choose a cron schedule or an automation condition, not both",
         id="schedule-and-automation",
     ),
-    pytest.param(
-        {"inputs": ["orders"]},
-        needs_customers,
-        "input 'orders' needs a function parameter named 'orders'",
-        id="input-without-parameter",
-    ),
-    pytest.param(
-        {"inputs": ["sales/orders"]},
-        needs_customers,
-        "input 'sales/orders' needs a function parameter named 'orders'",
-        id="cross-domain-input-without-parameter",
-    ),
     pytest.param({"slo": timedelta(hours=1)}, shipments, "slo must be dagmesh.SLO", id="slo"),
     pytest.param(
         {"partitions_def": dg.MonthlyPartitionsDefinition(start_date="2024-01-01")},

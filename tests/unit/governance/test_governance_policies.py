@@ -204,6 +204,9 @@ def test_error_violation_stops_the_code_location_from_loading(settings):
     text = str(raised.value)
     assert "public-columns-documented" in text and "demo/thing" in text and "team:demo" in text
     assert "pa.Field(description=...)" in text
+    # the violation points at the product's declaration, not at the module that loaded it
+    line = _product.__code__.co_firstlineno + 1
+    assert f"(declared at {__file__}:{line})" in text, text
 
 
 def test_a_plain_asset_in_a_domain_is_governed_like_a_product(settings):

@@ -32,7 +32,7 @@ from dagmesh.declare.interface import (
     ColumnInterface,
     ProductInterface,
 )
-from dagmesh.declare.product import CONTEXT_PARAM, DataProduct, ProductKind
+from dagmesh.declare.product import CONTEXT_PARAM, DataProduct, ProductKind, check_parameters
 from dagmesh.storage.audit import AuditResult
 from dagmesh.storage.engine import engine_session
 from dagmesh.storage.settings import MeshSettings
@@ -356,6 +356,7 @@ def _pool() -> str | None:
 
 def product_definitions(product: DataProduct, domain: str) -> dg.Definitions:
     """One product's share of its location: the asset, its contract check and its expectations."""
+    check_parameters(product)
     asset = build_product_asset(product, domain)
     checks = []
     if product.expectations:

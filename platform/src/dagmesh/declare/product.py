@@ -55,7 +55,9 @@ def _is_dataframe(annotation: Any) -> bool:
     return annotation is pd.DataFrame or annotation in _DATAFRAME_NAMES
 
 
-def _kind(product: str, fn: Callable[..., Any], inputs: Mapping[str, ProductRef]) -> ProductKind:
+def _kind(
+    product: str, fn: Callable[..., Any], inputs: Mapping[str, ProductRef], where: str = ""
+) -> ProductKind:
     """`-> Relation` makes an in-warehouse product. Its inputs arrive as relations, a pandas
     product's as DataFrames: an input annotated as the other kind is a mistake caught here."""
     try:
@@ -72,12 +74,14 @@ def _kind(product: str, fn: Callable[..., Any], inputs: Mapping[str, ProductRef]
                 product,
                 f"input {param!r} is annotated as a Relation, but the product returns a DataFrame; "
                 "annotate the return `-> Relation` to compute it in the warehouse",
+                where,
             )
         if kind is ProductKind.RELATION and _is_dataframe(annotation):
             raise _problem(
                 product,
                 f"input {param!r} is annotated as a DataFrame, but the product returns a Relation "
                 "and receives its inputs as relations; annotate it `Relation`",
+                where,
             )
     return kind
 
@@ -179,23 +183,55 @@ class DataProduct:
     volume: Volume = field(
         default_factory=Volume
     )  # how far the row count may fall between publishes
+    # `file:line` of the declaration (the `@data_product(` line, or a YAML product's `defs.yaml`), so
+    # load errors point at the product at fault rather than at the module that loaded it.
+    declared_at: str = ""
 
     def key(self, domain: str) -> dg.AssetKey:
         return dg.AssetKey([domain, self.name])
+
+    def unbound_inputs(self) -> list[str]:
+        """Inputs whose parameter the function lacks, as problems (checked once the inputs resolve:
+        a misspelled input is reported as such, not as a missing parameter)."""
+        try:
+            params = set(inspect.signature(self.fn).parameters)
+        except (TypeError, ValueError):
+            return []
+        return [
+            f"input {str(ref)!r} needs a function parameter named {param!r} to receive it"
+            for param, ref in self.inputs.items()
+            if param not in params
+        ]
 
     @property
     def major_version(self) -> int:
         return int(self.version.split(".")[0])
 
 
-def _problem(product: str, text: str) -> ProductDefinitionError:
-    return ProductDefinitionError(f"data product {product!r}: {text}")
+def _problem(product: str, text: str, where: str = "") -> ProductDefinitionError:
+    return ProductDefinitionError(
+        f"data product {product!r}: {text}" + (f" (declared at {where})" if where else "")
+    )
+
+
+def check_parameters(product: DataProduct) -> None:
+    """Every input has its parameter; raised naming the product and where it is declared."""
+    problems = product.unbound_inputs()
+    if problems:
+        raise _problem(product.name, "; ".join(problems), product.declared_at)
+
+
+def _caller(frame: Any) -> str:
+    """`file:line` of the code that called `data_product(...)` (its decorator line)."""
+    caller = frame.f_back if frame is not None else None
+    return f"{caller.f_code.co_filename}:{caller.f_lineno}" if caller is not None else ""
 
 
 def _normalize_inputs(
-    product: str, inputs: Sequence[str] | Mapping[str, str], params: Sequence[str]
+    product: str, inputs: Sequence[str] | Mapping[str, str], where: str
 ) -> dict[str, ProductRef]:
-    """`["orders", "sales/customers"]` binds each to the parameter of the product's name; a mapping names it."""
+    """`["orders", "sales/customers"]` binds each to the parameter of the product's name; a mapping
+    names it. A missing parameter is checked when the location loads, after the inputs resolve."""
     if isinstance(inputs, Mapping):
         pairs = [(param, ProductRef.parse(ref)) for param, ref in inputs.items()]
     else:
@@ -204,12 +240,7 @@ def _normalize_inputs(
     for param, ref in pairs:
         if param in resolved:
             raise _problem(
-                product, f"two inputs bind parameter {param!r}; use inputs={{param: ref}}"
-            )
-        if param not in params:
-            raise _problem(
-                product,
-                f"input {str(ref)!r} needs a function parameter named {param!r} to receive it",
+                product, f"two inputs bind parameter {param!r}; use inputs={{param: ref}}", where
             )
         resolved[param] = ref
     return resolved
@@ -266,58 +297,69 @@ def data_product(
     expectation objects, or a function returning them (GX is imported only for what SQL cannot decide
     when the suite is given as configurations).
     """
+    where = _caller(inspect.currentframe())
 
     def decorate(fn: Callable[..., Any]) -> DataProduct:
         product = name or fn.__name__
         if not NAME_PATTERN.match(product):
             raise _problem(
-                product, "names are lower_snake_case, start with a letter, at most 63 chars"
+                product, "names are lower_snake_case, start with a letter, at most 63 chars", where
             )
         try:
             parsed_contract = read_contract(contract)
         except ContractDefinitionError as error:
-            raise _problem(product, str(error)) from error
+            raise _problem(product, str(error), where) from error
         owner_list = tuple(owners)
         if not owner_list:
-            raise _problem(product, "declare at least one owner ('team:name' or an email)")
+            raise _problem(product, "declare at least one owner ('team:name' or an email)", where)
         for owner in owner_list:
             if not OWNER_PATTERN.match(owner):
-                raise _problem(product, f"owner {owner!r} must be 'team:name' or an email address")
+                raise _problem(
+                    product, f"owner {owner!r} must be 'team:name' or an email address", where
+                )
         if access not in ACCESS_LEVELS:
-            raise _problem(product, f"access {access!r} must be one of {', '.join(ACCESS_LEVELS)}")
+            raise _problem(
+                product, f"access {access!r} must be one of {', '.join(ACCESS_LEVELS)}", where
+            )
         if not SEMVER_PATTERN.match(version):
-            raise _problem(product, f"version {version!r} must be semantic: MAJOR.MINOR.PATCH")
+            raise _problem(
+                product, f"version {version!r} must be semantic: MAJOR.MINOR.PATCH", where
+            )
         if not isinstance(slo, SLO):
-            raise _problem(product, "slo must be dagmesh.SLO(max_lag=timedelta(...))")
+            raise _problem(product, "slo must be dagmesh.SLO(max_lag=timedelta(...))", where)
         text = (description or inspect.getdoc(fn) or "").strip()
         if not text:
-            raise _problem(product, "describe the product (a docstring or description=...)")
+            raise _problem(product, "describe the product (a docstring or description=...)", where)
         if deprecation_date is not None and (
             not isinstance(deprecation_date, date) or isinstance(deprecation_date, datetime)
         ):
-            raise _problem(product, "deprecation_date must be a datetime.date")
+            raise _problem(product, "deprecation_date must be a datetime.date", where)
         if volume is not None and not isinstance(volume, Volume):
-            raise _problem(product, "volume must be dagmesh.Volume(max_drop=..., allow_empty=...)")
+            raise _problem(
+                product, "volume must be dagmesh.Volume(max_drop=..., allow_empty=...)", where
+            )
         if schedule and automation_condition is not None:
-            raise _problem(product, "choose a cron schedule or an automation condition, not both")
+            raise _problem(
+                product, "choose a cron schedule or an automation condition, not both", where
+            )
         if (partitions_def is None) != (partition_column is None):
-            raise _problem(product, "partitions_def and partition_column go together")
+            raise _problem(product, "partitions_def and partition_column go together", where)
         if partition_column and partition_column not in parsed_contract.column_names:
             raise _problem(
-                product, f"partition_column {partition_column!r} is not a contract column"
+                product, f"partition_column {partition_column!r} is not a contract column", where
             )
         if partitions_def is not None and not isinstance(
             partitions_def, dg.TimeWindowPartitionsDefinition
         ):
-            raise _problem(product, "only time-window partitions are supported")
+            raise _problem(product, "only time-window partitions are supported", where)
         params = list(inspect.signature(fn).parameters)
-        bound_inputs = _normalize_inputs(product, inputs, params)
+        bound_inputs = _normalize_inputs(product, inputs, where)
         resource_params = tuple(p for p in params if p not in bound_inputs and p != CONTEXT_PARAM)
-        kind = _kind(product, fn, bound_inputs)
+        kind = _kind(product, fn, bound_inputs, where)
         try:
             suite = _suite(fn, expectations)
         except ProductDefinitionError as error:
-            raise _problem(product, str(error)) from error
+            raise _problem(product, str(error), where) from error
         return DataProduct(
             name=product,
             fn=fn,
@@ -339,6 +381,7 @@ def data_product(
             deprecation_date=deprecation_date,
             expectations=suite,
             volume=volume or Volume(),
+            declared_at=where,
         )
 
     return decorate

@@ -104,9 +104,11 @@ def enforce_on_load(
     policies: Sequence[Policy],
     interfaces: Mapping[dg.AssetKey, ProductInterface] | None = None,
     enforcement: Enforcement = Enforcement.ENFORCE,
+    declared_at: Mapping[str, str] | None = None,
 ) -> dg.Definitions:
     """Evaluate `policies` over a location's assets and record the violations on them; with
-    `Enforcement.ENFORCE`, raise on errors (the error carries the annotated definitions)."""
+    `Enforcement.ENFORCE`, raise on errors (the error carries the annotated definitions and names
+    each product's `declared_at` file:line, by "domain/name")."""
     view = MeshView(interfaces=interfaces or {})
     view.add(location, defs)
     violations = evaluate(policies, view)
@@ -139,5 +141,5 @@ def enforce_on_load(
     )
     errors = [v for v in violations if v.severity is Severity.ERROR]
     if errors and enforcement is Enforcement.ENFORCE:
-        raise PolicyViolationError(errors, definitions=defs)
+        raise PolicyViolationError(errors, definitions=defs, declared_at=declared_at)
     return defs

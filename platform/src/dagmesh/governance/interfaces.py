@@ -15,7 +15,7 @@ import dagster as dg
 from dagmesh.declare.access import Access
 from dagmesh.declare.interface import ProductInterface
 from dagmesh.registry.odcs import custom_property
-from dagmesh.registry.store import producer_folder, read_published
+from dagmesh.registry.store import producer_folder, read_registry
 
 
 def _owners(doc: dict) -> tuple[str, ...]:
@@ -39,7 +39,8 @@ def published_interfaces(
     for key in keys:
         if len(key.path) != 2:
             continue
-        published = read_published(producer_folder(root, key.path[0]), key.path[1])
+        # a draft counts: it states the access the producer intends, and consumers may read it
+        published = read_registry(producer_folder(root, key.path[0]), key.path[1])
         doc = published[max(published)] if published else None
         if not isinstance(doc, dict):
             continue

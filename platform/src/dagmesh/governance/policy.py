@@ -114,11 +114,20 @@ class PolicyViolationError(DagmeshError):
     `definitions` are the location's definitions with every violation recorded, for tools that report
     (`dagmesh lint`) rather than stop."""
 
-    def __init__(self, violations: Sequence[Violation], definitions: dg.Definitions | None = None):
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        definitions: dg.Definitions | None = None,
+        declared_at: Mapping[str, str] | None = None,
+    ):
         self.violations = list(violations)
         self.definitions = definitions
+        where = dict(declared_at or {})
         lines = [f"{len(violations)} governance policy violation(s):"]
-        lines += [f"  - {v}" for v in violations]
+        lines += [
+            f"  - {v}" + (f" (declared at {where[v.product]})" if v.product in where else "")
+            for v in violations
+        ]
         super().__init__("\n".join(lines))
 
 

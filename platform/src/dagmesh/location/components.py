@@ -32,8 +32,10 @@ import importlib
 import inspect
 import math
 import re
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import dagster as dg
@@ -418,4 +420,16 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         """The product's asset and checks, keyed under the project's domain (its root module); the
         location applies the mesh rules to it with every other product (`dagmesh.load_domain`)."""
         domain = context.defs_module_name.split(".")[0]
-        return product_definitions(self.product(), domain)
+        product = replace(self.product(), declared_at=self._declared_at(Path(context.path)))
+        return product_definitions(product, domain)
+
+    def _declared_at(self, folder: Path) -> str:
+        """`defs.yaml:line` of this product's `name:` (load errors point at the YAML, not at us)."""
+        path = folder / "defs.yaml" if folder.is_dir() else folder
+        try:
+            lines = path.read_text().splitlines()
+        except OSError:
+            return str(path)
+        pattern = re.compile(rf"^\s*name:\s*['\"]?{re.escape(self.name)}['\"]?\s*(#.*)?$")
+        line = next((n for n, text in enumerate(lines, 1) if pattern.match(text)), 1)
+        return f"{path}:{line}"

@@ -34,6 +34,7 @@ from dagmesh.declare.product import DataProduct
 from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_for
 from dagmesh.governance.interfaces import published_interfaces
 from dagmesh.governance.policy import Policy
+from dagmesh.location.inputs import resolve_inputs
 from dagmesh.registry.store import package_folder, registry_link
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse
@@ -65,20 +66,6 @@ def _source_file(product: DataProduct) -> Path | None:
         return None
     source = getattr(product.fn, "__code__", None)
     return Path(source.co_filename) if source is not None else None
-
-
-def _check_inputs(domain: str, products: Mapping[dg.AssetKey, DataProduct]) -> None:
-    names = {key.path[-1] for key in products}
-    for key, product in products.items():
-        for ref in product.inputs.values():
-            if ref.domain in (None, domain) and ref.name not in names:
-                raise ProductDefinitionError(
-                    f"{key.to_user_string()} (owners: {', '.join(product.owners)}) reads "
-                    f"{domain}/{ref.name}, which domain {domain!r} does not declare; declare it, or "
-                    "name the producing domain as 'domain/product'"
-                )
-            if ref.domain in (None, domain) and ref.name == product.name:
-                raise ProductDefinitionError(f"{key.to_user_string()} reads itself")
 
 
 def _consumers(domain: str, products: Mapping[dg.AssetKey, DataProduct]) -> dict[str, list[str]]:
@@ -154,12 +141,12 @@ def mesh_location(
         raise ProductDefinitionError(
             f"domain {domain!r} holds product(s) of another domain: {', '.join(strangers)}"
         )
-    _check_inputs(domain, products)
-
-    readers = _consumers(domain, products)
     source = package / PACKAGE_FILE if package is not None else None
     source = source or next(filter(None, map(_source_file, products.values())), None)
     root = find_project_root(source.parent if source else None)
+    resolve_inputs(domain, products, root)
+
+    readers = _consumers(domain, products)
     folder = package_folder(source, root) if source else None
 
     def complete(spec: dg.AssetSpec) -> dg.AssetSpec:
@@ -213,6 +200,9 @@ def mesh_location(
         policies_for(policies, policy_overrides),
         interfaces=published_interfaces(external, root),
         enforcement=enforcement,
+        declared_at={
+            k.to_user_string(): p.declared_at for k, p in products.items() if p.declared_at
+        },
     )
 
 
@@ -234,5 +224,11 @@ def domain_definitions(
         raise ProductDefinitionError(f"domain {domain!r} declares {', '.join(twice)} twice")
     if not declared:
         raise ProductDefinitionError(f"domain {domain!r} declares no data products")
+    package = options.get("package")
+    source = Path(package) / PACKAGE_FILE if package is not None else None
+    source = source or next(filter(None, map(_source_file, declared)), None)
+    root = find_project_root(source.parent if source else None)
+    # before the assets are built: a misspelled input is reported as such, not as a missing parameter
+    resolve_inputs(domain, {p.key(domain): p for p in declared}, root)
     units = [product_definitions(product, domain) for product in declared]
     return mesh_location(domain, dg.Definitions.merge(*units), **options)

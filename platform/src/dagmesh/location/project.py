@@ -21,11 +21,15 @@ import dagster as dg
 
 from dagmesh.binding.asset import declared_products, product_definitions
 from dagmesh.core.errors import ProductDefinitionError
+from dagmesh.core.paths import find_project_root
 from dagmesh.declare.product import DataProduct
 from dagmesh.location.domain import mesh_location
+from dagmesh.location.inputs import resolve_inputs
 
 
 def _where(product: DataProduct) -> str:
+    if product.declared_at:
+        return product.declared_at
     code = getattr(product.fn, "__code__", None)
     return (
         f"{code.co_filename}:{code.co_firstlineno}" if code is not None else product.fn.__module__
@@ -58,7 +62,7 @@ def _loaded_products(defs_module: str, domain: str) -> list[DataProduct]:
 
 def _check_unique(domain: str, built: dict, python: list[DataProduct]) -> None:
     """Two declarations of one product name (two folders, or YAML and Python) stop the location."""
-    seen: dict[str, str] = {key.path[-1]: "a defs.yaml" for key in built}
+    seen = {key.path[-1]: product.declared_at or "a defs.yaml" for key, product in built.items()}
     for product in python:
         where = _where(product)
         if product.name in seen:
@@ -83,6 +87,25 @@ def _failing_defs_file(error: BaseException, defs_folder: Path) -> str | None:
     return None
 
 
+def _check_defs_folder(tree: dg.ComponentTree, domain: str) -> Path:
+    """The project's own defs/ folder, or a clear error. Without `__init__.py` files the defs module is a
+    namespace package, which Python may merge from any folder of that name on the path (another
+    checkout, the working directory): Dagster would then load other people's files as this domain's."""
+    project = Path(tree.project_root).resolve()
+    module = sys.modules.get(tree.defs_module_name)
+    folders = [Path(p).resolve() for p in getattr(module, "__path__", [])] or [
+        Path(tree.defs_module_path).resolve()
+    ]
+    if len(folders) != 1 or not folders[0].is_relative_to(project):
+        shown = ", ".join(str(f) for f in folders)
+        raise ProductDefinitionError(
+            f"domain {domain!r}: its defs module {tree.defs_module_name} resolves to {shown}, not one "
+            f"folder inside the project {project}; give src/{domain}/ and src/{domain}/defs/ an "
+            "`__init__.py` (as `dagmesh new-domain` writes them) so Python imports the project's own"
+        )
+    return folders[0]
+
+
 def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitions:
     """The code location of the domain project holding `path_within_project` (pass `__file__`).
 
@@ -90,13 +113,14 @@ def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitio
     """
     tree = dg.ComponentTree.for_project(Path(path_within_project).resolve())
     domain = tree.defs_module_name.split(".")[0]
+    defs_folder = _check_defs_folder(tree, domain)
     try:
         defs = tree.build_defs()  # what `dg.load_from_defs_folder` returns
     except Exception as error:
         # A component's error names its file in Dagster's tree and its cause (with file:line); a
         # Python module's error comes bare, so the failing line under defs/ is named here.
         cause = error.__cause__
-        where = _failing_defs_file(error, Path(tree.defs_module_path))
+        where = _failing_defs_file(error, defs_folder)
         detail = f"{where}: {type(error).__name__}: {error}" if where else str(error)
         raise ProductDefinitionError(
             f"domain {domain!r}: its defs/ folder does not load.\n{detail}"
@@ -105,6 +129,10 @@ def load_domain(path_within_project: str | Path, **options: Any) -> dg.Definitio
     built = declared_products(defs)
     python = _loaded_products(tree.defs_module_name, domain)
     _check_unique(domain, built, python)
+    # before the Python products become assets: a misspelled input is reported as such, not as a
+    # missing parameter
+    every = {**built, **{p.key(domain): p for p in python}}
+    resolve_inputs(domain, every, find_project_root(Path(tree.project_root)))
     defs = dg.Definitions.merge(defs, *(product_definitions(p, domain) for p in python))
     options.setdefault("package", Path(tree.project_root))
     return mesh_location(domain, defs, **options)

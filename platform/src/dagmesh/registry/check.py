@@ -3,6 +3,10 @@
 Each product's contract as the code declares it is compared with the registry file of its major version.
 Consumers are every product of every code location that lists it as an input; an input may pin the major
 it accepts (`sales/orders@1`), otherwise it follows the producer's current major.
+
+A registry file with ODCS `status: draft` (what `dagmesh new-domain` and `new-product` write) is a draft:
+nothing was promised yet, so while no product of the workspace reads it the contract may change freely.
+The first explicit `dagmesh publish` writes it `active`; from then on the compatibility rules hold.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from dagmesh.binding.workspace import read_workspace
 from dagmesh.declare.product import DataProduct, ProductRef
 from dagmesh.registry.diff import Change, PublishedData, diff_contracts
 from dagmesh.registry.odcs import custom_property, normalized, to_odcs, validate_odcs
-from dagmesh.registry.store import contract_file, domain_folder, read_published, write_contract
+from dagmesh.registry.store import (
+    DRAFT,
+    contract_file,
+    domain_folder,
+    published_files,
+    read_drafts,
+    read_published,
+    write_contract,
+)
 from dagmesh.storage.warehouse import table_for_key
 
 
@@ -37,6 +49,7 @@ class RegistryStatus(StrEnum):
     UNPUBLISHED = "unpublished changes"
     NEW_MAJOR = "new major"
     NOT_PUBLISHED = "not published"
+    DRAFT = "draft"
     BREAKING = "breaking"
     INVALID = "invalid version"
 
@@ -142,16 +155,50 @@ def _affected_text(consumers: list[Consumer]) -> str:
     )
 
 
+def _compare_draft(
+    item: MeshProduct,
+    code: dict[str, Any],
+    draft: dict[str, Any],
+    consumers: list[Consumer],
+) -> Verdict:
+    """A product whose registry holds only a draft: free to change while nobody reads it; once a product
+    of the workspace reads it, a breaking change against the draft is refused like any other."""
+    changes = diff_contracts({**draft, "status": "active"}, code)
+    verdict = Verdict(item, RegistryStatus.DRAFT, changes=changes)
+    breaking = [c for c in changes if c.breaking]
+    if consumers and breaking:
+        verdict.status = RegistryStatus.BREAKING
+        verdict.blocks_publish = True
+        verdict.affected = consumers
+        readers = "; ".join(c.describe() for c in consumers)
+        verdict.errors.append(
+            f"{item.name} (owners: {item.owners}) is a draft, but {len(consumers)} product(s) read "
+            f"it ({readers}): its {len(breaking)} breaking change(s) against the draft "
+            f"({'; '.join(map(str, breaking))}) would break them. Keep the change compatible, or "
+            "change those consumers with it."
+        )
+        return verdict
+    verdict.notes.append(
+        "a draft (never published): it may change freely while no product reads it; "
+        f"`dagmesh publish` publishes it as {item.product.version}"
+    )
+    return verdict
+
+
 def _compare(
     item: MeshProduct,
     code: dict[str, Any],
     published: dict[int, dict[str, Any]],
     consumers: list[Consumer],
     data: PublishedData | None,
+    drafts: dict[int, dict[str, Any]] | None = None,
 ) -> Verdict:
     major = item.product.major_version
     version = item.product.version
     path = contract_file(item.folder, item.key.path[-1], major)
+    if not published and drafts:
+        draft = drafts.get(major, drafts[max(drafts)])
+        return _compare_draft(item, code, draft, consumers)
     if not published:
         return Verdict(
             item,
@@ -304,7 +351,10 @@ def check_mesh(
         code = item.contract_doc()
         validate_odcs(code)
         data = data_for(item) if data_for else None
-        verdicts[item.key] = _compare(item, code, published[item.key], consumers[item.key], data)
+        drafts = read_drafts(item.folder, item.key.path[-1])
+        verdicts[item.key] = _compare(
+            item, code, published[item.key], consumers[item.key], data, drafts
+        )
     for item in products:
         errors, warnings = _check_inputs(item, by_key, published, verdicts, today)
         verdicts[item.key].errors += errors
@@ -316,7 +366,7 @@ def check_mesh(
 class Publication:
     product: MeshProduct
     path: Path
-    action: str  # "created", "updated", "unchanged", "refused", "deprecated"
+    action: str  # "created", "updated", "unchanged", "refused", "deprecated", "drafted", "removed"
     reason: str = ""
 
 
@@ -347,13 +397,24 @@ def publish_mesh(
         if verdict.blocks_publish and not force:
             results.append(Publication(item, path, "refused", verdict.errors[0]))
             continue
-        existed = path.is_file()
+        was_draft = verdict.status == RegistryStatus.DRAFT or bool(
+            read_drafts(item.folder, item.key.path[-1])
+        )
+        existed = path.is_file() and not was_draft
         changed = write_contract(path, item.contract_doc())
         results.append(
             Publication(
-                item, path, ("updated" if existed else "created") if changed else "unchanged"
+                item,
+                path,
+                ("updated" if existed else "created") if changed else "unchanged",
+                "was a draft" if was_draft else "",
             )
         )
+        # a draft of another major was never published: nobody may rely on it, so it goes
+        for draft_major in read_drafts(item.folder, item.key.path[-1]):
+            draft_path = contract_file(item.folder, item.key.path[-1], draft_major)
+            draft_path.unlink()
+            results.append(Publication(item, draft_path, "removed", "an unpublished draft"))
         for old_major, doc in read_published(item.folder, item.key.path[-1]).items():
             if old_major >= major:
                 continue
@@ -386,6 +447,20 @@ def published_data(warehouse: Path) -> Iterator[Callable[[MeshProduct], Publishe
         yield lambda item: PublishedData(con, *table_for_key(item.key.path))
     finally:
         con.close()
+
+
+def draft_mesh(products: list[MeshProduct]) -> list[Publication]:
+    """Write each product's contract as a draft (ODCS `status: draft`), where nothing is registered
+    yet: what the scaffold does, so `dagmesh check` and consumers' loads know the product, while it
+    stays free to change until the first `dagmesh publish`."""
+    results: list[Publication] = []
+    for item in products:
+        path = contract_file(item.folder, item.key.path[-1], item.product.major_version)
+        if published_files(item.folder, item.key.path[-1]):
+            continue  # registered already (published or draft): never overwritten by a draft
+        write_contract(path, {**item.contract_doc(), "status": DRAFT})
+        results.append(Publication(item, path, "drafted"))
+    return results
 
 
 def publish_domain(root: Path, domain: str) -> list[Publication]:

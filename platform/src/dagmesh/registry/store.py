@@ -20,6 +20,9 @@ from dagmesh.core.paths import package_root
 from dagmesh.registry.odcs import dump_odcs, load_odcs
 
 CONTRACTS_DIR = "contracts"
+# ODCS v3's `status`: a scaffolded contract is a `draft` (it may change freely) until the first explicit
+# `dagmesh publish` records it `active`; an older major after a bump becomes `deprecated`.
+DRAFT = "draft"
 FILE_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.odcs\.yaml$")
 
 
@@ -121,8 +124,32 @@ def published_files(folder: Path, product: str) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def read_published(folder: Path, product: str) -> dict[int, dict[str, Any]]:
+def read_registry(folder: Path, product: str) -> dict[int, dict[str, Any]]:
+    """Every registry file of `product` by major, drafts included (what the registry knows of it)."""
     return {major: load_odcs(path) for major, path in published_files(folder, product).items()}
+
+
+def is_draft(doc: dict[str, Any]) -> bool:
+    return doc.get("status") == DRAFT
+
+
+def read_published(folder: Path, product: str) -> dict[int, dict[str, Any]]:
+    """The published (not draft) contracts of `product`, by major: what consumers may rely on."""
+    return {m: doc for m, doc in read_registry(folder, product).items() if not is_draft(doc)}
+
+
+def read_drafts(folder: Path, product: str) -> dict[int, dict[str, Any]]:
+    return {m: doc for m, doc in read_registry(folder, product).items() if is_draft(doc)}
+
+
+def registered_products(folder: Path) -> list[str]:
+    """The products a domain's registry holds a contract for (published or draft), by name."""
+    directory = folder / CONTRACTS_DIR
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p.name for p in directory.iterdir() if p.is_dir() and published_files(folder, p.name)
+    )
 
 
 def write_contract(path: Path, doc: dict[str, Any]) -> bool:

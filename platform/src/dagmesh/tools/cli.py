@@ -240,14 +240,16 @@ def new_domain(
     owner: Annotated[str, typer.Option("--owner", help="'team:name' or an email.")],
 ) -> None:
     """Create domains/NAME, a Dagster project with an example product, contract and test, registered in
-    workspace.yaml and the uv workspace, its contract published."""
+    workspace.yaml and the uv workspace, its contract drafted in the registry (free to change until
+    `dagmesh publish`)."""
     from dagmesh.tools.scaffold import new_domain as scaffold_domain
 
     install = os.environ.get(SCAFFOLD_INSTALL_ENV, "1") != "0"
     _print_scaffolded(scaffold_domain(find_project_root(), name, owner, install=install))
     console.print(
         f"Domain [bold]{name}[/] is registered in workspace.yaml. Next: `dagmesh lint`, "
-        f"`pytest domains/{name}`, then `dagmesh run`."
+        f"`pytest domains/{name}`, then `dagmesh publish` once the contract is what you promise. "
+        "A running `dagster dev` does not see a new code location: restart `python3 dev.py ui`."
     )
 
 
@@ -260,24 +262,27 @@ def new_product(
     ] = None,
 ) -> None:
     """Add a product to DOMAIN: defs/NAME/product.py and contract.py, and tests/test_NAME.py; its
-    contract published."""
+    contract drafted in the registry (free to change until `dagmesh publish`)."""
     from dagmesh.tools.scaffold import new_product as scaffold_product
 
     _print_scaffolded(scaffold_product(find_project_root(), domain, name, owner))
     console.print(
-        f"Product [bold]{domain}/{name}[/] added. Next: `dagmesh lint`, `pytest domains/{domain}`."
+        f"Product [bold]{domain}/{name}[/] added. Next: edit its contract and function, "
+        f"`dagmesh lint`, `pytest domains/{domain}`, then `dagmesh publish`."
     )
 
 
 def _print_scaffolded(result) -> None:
     """Every file the scaffold wrote, relative to the project root."""
-    for label, paths in (
-        ("created", result.created),
-        ("updated", result.updated),
-        ("published", result.published),
+    for label, paths, note in (
+        ("created", result.created, ""),
+        ("updated", result.updated, ""),
+        ("created", result.drafted, "  (draft contract: free to change until `dagmesh publish`)"),
     ):
         for path in paths:
-            console.print(f"  [green]{label}[/] {path.as_posix()}", highlight=False, soft_wrap=True)
+            console.print(
+                f"  [green]{label}[/] {path.as_posix()}{note}", highlight=False, soft_wrap=True
+            )
 
 
 def _mesh_products(workspace: Path | None):
@@ -293,6 +298,7 @@ _STATUS_STYLE = {
     "unpublished changes": "yellow",
     "new major": "cyan",
     "not published": "red",
+    "draft": "cyan",
     "breaking": "red",
     "invalid version": "red",
 }
@@ -368,7 +374,8 @@ def publish(
         ),
     ] = False,
 ) -> None:
-    """Write every product's contract to its domain's registry (contracts/<product>/v<MAJOR>.odcs.yaml)."""
+    """Write every product's contract to its domain's registry (contracts/<product>/v<MAJOR>.odcs.yaml);
+    a draft (what the scaffold writes) becomes the published contract."""
     from dagmesh.registry.check import check_mesh, publish_mesh, shown_path
 
     products = _mesh_products(workspace)

@@ -13,8 +13,12 @@
 Every file is rendered from a jinja2 template under `templates/scaffold/`; the root `pyproject.toml` is
 edited with tomlkit (comments and layout kept) and `workspace.yaml` gets one entry appended, verified by
 parsing the result. Everything is checked and rendered before the first write; a new domain folder appears
-by one rename, every other file by an atomic replace, and a failure after that (installing, publishing)
+by one rename, every other file by an atomic replace, and a failure after that (installing, drafting)
 puts every touched file back. A refused or failed command changes nothing.
+
+The new product's contract goes to the registry as a draft (`contracts/<product>/v1.odcs.yaml` with ODCS
+`status: draft`): `dagmesh check` and consumers know the product, and it may change freely until the team
+runs `dagmesh publish` for the first time.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, RESERVED_SCHEMAS
 from dagmesh.registry.store import CONTRACTS_DIR
 from dagmesh.storage.settings import MeshSettings
 
-EXAMPLE_PRODUCT = "regions"  # the example product of a new domain: ingests TPC-H's five regions
+EXAMPLE_PRODUCT = "regions"  # the example product of a new domain: ingests TPC-H's region table
 # What the product template imports from the domain's standards.py, when it defines them (as the
 # sample domains do): its owners, its daily SLO and its nightly cron schedule.
 STANDARD_NAMES = ("DAILY", "NIGHTLY", "OWNERS")
@@ -79,7 +83,7 @@ class Scaffolded:
 
     created: list[Path] = field(default_factory=list)
     updated: list[Path] = field(default_factory=list)
-    published: list[Path] = field(default_factory=list)
+    drafted: list[Path] = field(default_factory=list)  # registry files with `status: draft`
 
 
 def _refuse(message: str) -> ScaffoldError:
@@ -510,10 +514,12 @@ def _install_editable(package: Path, transaction: _Transaction) -> None:
     transaction.undo.append(lambda: _pip("uninstall", "--quiet", *confirm, package.name))
 
 
-def _publish(root: Path, domain: str, products: set[str]) -> list[Path]:
-    """Publish the contracts of `domain`'s `products` to its registry, so `dagmesh check` passes."""
+def _draft(root: Path, domain: str, products: set[str]) -> list[Path]:
+    """Write the contracts of `domain`'s `products` to its registry as drafts (loading the domain as
+    Dagster will, so a scaffold that does not load is put back): `dagmesh check` passes, and the
+    contract may change freely until its first `dagmesh publish`."""
     from dagmesh.binding.workspace import WorkspaceError
-    from dagmesh.registry.check import check_mesh, load_mesh, publish_mesh
+    from dagmesh.registry.check import draft_mesh, load_mesh
 
     src = root / "domains" / domain / "src"
     if str(src) not in sys.path:
@@ -523,16 +529,9 @@ def _publish(root: Path, domain: str, products: set[str]) -> list[Path]:
         found = load_mesh(root / "workspace.yaml", locations={domain})
     except WorkspaceError as error:
         raise ScaffoldError(
-            f"publishing the new contract needs the domain to load: {error}"
+            f"drafting the new contract needs the domain to load: {error}"
         ) from error
-    found = [item for item in found if item.key.path[-1] in products]
-    results = publish_mesh(found, check_mesh(found))
-    refused = [r for r in results if r.action == "refused"]
-    if refused:
-        raise ScaffoldError(
-            f"publishing {refused[0].product.name} was refused: {refused[0].reason}"
-        )
-    return [r.path for r in results if r.action != "unchanged"]
+    return [r.path for r in draft_mesh([item for item in found if item.key.path[-1] in products])]
 
 
 def _undone(transaction: _Transaction, error: BaseException) -> NoReturn:
@@ -553,7 +552,7 @@ def _relative(root: Path, paths: list[Path]) -> list[Path]:
 
 
 def new_domain(
-    root: Path, name: str, owner: str, *, install: bool = True, publish: bool = True
+    root: Path, name: str, owner: str, *, install: bool = True, draft: bool = True
 ) -> Scaffolded:
     """Create `domains/<name>`, a Dagster project with an example product, contract and test, and
     register it in workspace.yaml and the root pyproject.toml."""
@@ -583,26 +582,26 @@ def new_domain(
     }
 
     transaction = _Transaction()
-    published: list[Path] = []
+    drafted: list[Path] = []
     try:
         transaction.add_folder(folder, files)
         for path, text in edits.items():
             transaction.write(path, text)
         if install:
             _install_editable(folder, transaction)
-        if publish:
-            published = _publish(root, name, {EXAMPLE_PRODUCT})
+        if draft:
+            drafted = _draft(root, name, {EXAMPLE_PRODUCT})
     except BaseException as error:
         _undone(transaction, error)
     return Scaffolded(
         created=_relative(root, [folder / relative for relative in files]),
         updated=_relative(root, list(edits)),
-        published=_relative(root, published),
+        drafted=_relative(root, drafted),
     )
 
 
 def new_product(
-    root: Path, domain: str, name: str, owner: str | None = None, *, publish: bool = True
+    root: Path, domain: str, name: str, owner: str | None = None, *, draft: bool = True
 ) -> Scaffolded:
     """Add `defs/<name>/` (product.py and contract.py) and `tests/test_<name>.py` to an existing domain
     project; Dagster finds the product in `defs/`, so no other file changes (but a missing
@@ -660,13 +659,13 @@ def new_product(
             _check_test_name(root, pyproject_text, path)
 
     transaction = _Transaction()
-    published: list[Path] = []
+    drafted: list[Path] = []
     try:
         for path, text in files.items():
             transaction.write(path, text)
-        if publish:
+        if draft:
             transaction.expect(registry)
-            published = _publish(root, domain, {name})
+            drafted = _draft(root, domain, {name})
     except BaseException as error:
         _undone(transaction, error)
-    return Scaffolded(created=_relative(root, list(files)), published=_relative(root, published))
+    return Scaffolded(created=_relative(root, list(files)), drafted=_relative(root, drafted))

@@ -64,4 +64,8 @@ def scorecard(context: dg.AssetExecutionContext, warehouse: MeshWarehouse) -> pd
                 "health_score": health(status == "stale", rate, violations.get(p.product, 0)),
             }
         )
-    return pd.DataFrame(rows, columns=list(Scorecard.to_schema().columns))
+    columns = Scorecard.to_schema().columns
+    frame = pd.DataFrame(rows, columns=list(columns))
+    if frame.empty:  # a warehouse with nothing published yet: no rows, still the contract's types
+        frame = frame.astype({n: c.dtype.type for n, c in columns.items() if str(c.dtype) != "str"})
+    return frame
