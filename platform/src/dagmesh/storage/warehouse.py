@@ -1007,8 +1007,9 @@ def in_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyCo
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction. A failed COMMIT has already ended it: then the error that
-    failed it is the one to see, not "no transaction is active"."""
-    with suppress(duckdb.TransactionException):
+    failed it is the one to see, not "no transaction is active". A connection already closed (a run
+    stopped mid-publish) has nothing left to roll back: DuckDB never committed it."""
+    with suppress(duckdb.TransactionException, duckdb.ConnectionException):
         con.execute("ROLLBACK")
 
 
