@@ -36,6 +36,14 @@ _DAGSTER_YAML = """\
 {marker}
 telemetry:
   enabled: false
+# The daemon of `dagmesh dev` fails a run launched from the UI that has not started within 180 s, so
+# it does not hang as "starting". Runs of `dagmesh run` (in-process) left in progress by a killed
+# process are failed when the mesh next starts (`dagmesh.tools.stale_runs`).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
 event_log_storage:
   module: dagmesh.binding.event_log
   class: MeshSqliteEventLogStorage
