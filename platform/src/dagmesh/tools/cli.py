@@ -191,7 +191,7 @@ def run(
         )
     for outcome in result.failed:
         line = outcome.error or outcome.status
-        if not line.startswith(outcome.key.to_user_string()):
+        if outcome.key.to_user_string() not in line.splitlines()[0]:
             line = f"{outcome.key.to_user_string()}: {line}"
         errors.print(line, markup=False, highlight=False, soft_wrap=True)
     if result.stopped:

@@ -220,7 +220,7 @@ def _record(
             outcome.seconds = stat.end_time - stat.start_time
         if step_key in failures:
             error = failures[step_key].step_failure_data.error
-            if stopped or _interrupted(error):
+            if _interrupted(error):
                 outcome.status, outcome.error = RunStatus.INTERRUPTED, INTERRUPTED_ERROR
             else:
                 outcome.status = RunStatus.FAILED
@@ -295,11 +295,9 @@ def failure_line(error, key: dg.AssetKey, owners: Iterable[str] = ()) -> str:
         # Dagster stores it as "<module>.<class>: <message>"
         message = re.sub(rf"^[\w.]*{own.cls_name}: ", "", own.message.strip())
     else:
-        inner = list(_chain(error))[-1] if error is not None else None
-        cause = root_message(error) if inner is not None else "unknown error"
         message = (
             f"{key.to_user_string()} (owners: {', '.join(owners) or 'no owner declared'}) failed: "
-            f"{cause}"
+            f"{root_message(error)}"
         )
     if not any(
         said in message.lower() for said in ("nothing was published", "nothing was written")
