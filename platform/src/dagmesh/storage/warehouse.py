@@ -34,6 +34,7 @@ from dagmesh.core.errors import (
     DagmeshError,
     MissingUpstreamError,
 )
+from dagmesh.core.interrupts import check_stop
 from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
@@ -267,6 +268,7 @@ class MeshWarehouse(DuckDBResource):
         and bounded by `lock_timeout_seconds` or the run's deadline); always close.
         On the lakehouse backend: a database of the connection's own with the lake attached (no file
         lock: DuckLake's transactions keep concurrent writers apart)."""
+        check_stop("it connected to the warehouse")
         lake = self.lake
         if lake is not None:
             with _tracked(lakehouse.connect(lake, self._config())) as con:
@@ -958,6 +960,7 @@ def _publishing_transaction(
         try:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
             yield publication
+            check_stop(f"{target.product} was published")  # nothing of it is: rolled back
             if on_lake:
                 lakehouse.name_the_commit(
                     con, f"publish {target.product} {target.version}".strip(), publication.id

@@ -396,31 +396,34 @@ def run_mesh(
             if not stop.requested:
                 raise
 
+    started_keys: set[dg.AssetKey] = set()  # of runs that began
+
     def run_group(group: RunGroup, runnable: RunGroup) -> None:
         if stop.requested:
             return
+        with callbacks:
+            started_keys.update(runnable.keys)
         if on_group_start:
             with callbacks:
                 on_group_start(group)
         try:
-            with stop.running():
-                run = materialize_in(
-                    locations[group.location],
-                    instance,
-                    runnable.keys,
-                    tags={
-                        "dagmesh/run": "mesh",
-                        MESH_RUN_TAG: mesh_run,
-                        "dagmesh/wave": str(group.wave),
-                        **partition_range_tags(group.partitions_def),
-                    },
-                    run_config=VERBOSE_LOGS if verbose else QUIET_LOGS,
-                )
+            run = materialize_in(
+                locations[group.location],
+                instance,
+                runnable.keys,
+                tags={
+                    "dagmesh/run": "mesh",
+                    MESH_RUN_TAG: mesh_run,
+                    "dagmesh/wave": str(group.wave),
+                    **partition_range_tags(group.partitions_def),
+                },
+                run_config=VERBOSE_LOGS if verbose else QUIET_LOGS,
+            )
         except BaseException:
             if not stop.requested:
                 raise
-            # The interruption reached Dagster's own code, not a step: this run's products are
-            # reported as interrupted, and its Dagster run is ended below.
+            # A stop that reached Dagster's own code, not a step: this run's products are reported
+            # as interrupted, and its Dagster run is ended below.
             with callbacks:
                 for key in runnable.keys:
                     outcome = result.outcomes[key]
@@ -450,12 +453,43 @@ def run_mesh(
         pool.shutdown(wait=not result.abandoned, cancel_futures=True)
     result.stopped = stop.requested
     if result.stopped:
-        for outcome in result.outcomes.values():
-            if outcome.status is RunStatus.PENDING:
-                outcome.status, outcome.error = RunStatus.NOT_STARTED, NOT_STARTED_ERROR
+        with callbacks:
+            if result.abandoned:
+                _record_abandoned(instance, mesh_run, result.outcomes, started_keys)
+            for outcome in result.outcomes.values():
+                if outcome.status is RunStatus.PENDING:
+                    outcome.status, outcome.error = RunStatus.NOT_STARTED, NOT_STARTED_ERROR
         _cancel_unfinished(instance, mesh_run)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _record_abandoned(
+    instance: dg.DagsterInstance,
+    mesh_run: str,
+    outcomes: dict[dg.AssetKey, ProductOutcome],
+    started: set[dg.AssetKey],
+) -> None:
+    """The products of runs that would not stop in time, from what their Dagster runs recorded: a
+    materialization was published (its transaction committed), the rest was interrupted."""
+    unfinished = [key for key in started if outcomes[key].status is RunStatus.PENDING]
+    if not unfinished:
+        return
+    for run in instance.get_runs(filters=dg.RunsFilter(tags={MESH_RUN_TAG: mesh_run})):
+        for entry in instance.all_logs(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ):
+            materialization = entry.asset_materialization
+            if materialization is None or materialization.asset_key not in outcomes:
+                continue
+            outcome = outcomes[materialization.asset_key]
+            if outcome.status is RunStatus.PENDING:
+                rows = materialization.metadata.get("dagster/row_count")
+                outcome.status, outcome.run_id = RunStatus.PUBLISHED, run.run_id
+                outcome.rows = int(rows.value) if rows is not None else None
+    for key in unfinished:
+        if outcomes[key].status is RunStatus.PENDING:
+            outcomes[key].status, outcomes[key].error = RunStatus.INTERRUPTED, INTERRUPTED_ERROR
 
 
 def _wait_for(futures: list[Future], stop: MeshStop) -> bool:
@@ -464,11 +498,12 @@ def _wait_for(futures: list[Future], stop: MeshStop) -> bool:
     pending = set(futures)
     grace_ends: float | None = None
     while pending:
-        done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
         for future in done:
             future.result()
-        if stop.requested:
+        if stop.requested and pending:
             grace_ends = grace_ends or time.monotonic() + GRACE_SECONDS
             if time.monotonic() > grace_ends:
                 return False
+            stop.interrupt()  # a query or product code started since the last interruption
     return True

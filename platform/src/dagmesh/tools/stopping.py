@@ -2,27 +2,27 @@
 
 The mesh's Dagster runs execute in worker threads, so the main thread is free to take the signal. It
 then (1) lets no further run start, (2) interrupts every open warehouse connection's query (DuckDB's
-`interrupt()`: the publishing transaction it was in rolls back), and (3) half a second later raises
-Dagster's own interruption in the threads still running steps, as Dagster does for a step in the main thread: the step
-fails, and Dagster ends its run as failed. Python code blocked in a C call (a long `time.sleep`) sees it
-only when the call returns; `dagmesh run` gives it `GRACE_SECONDS`, then leaves without it (the process
-ends, so its uncommitted transaction never lands, and its run is marked canceled).
+`interrupt()`: the publishing transaction it was in rolls back), (3) raises Dagster's own interruption
+in the threads running a product's own Python code, as Dagster does for a step in the main thread, and
+(4) makes every later warehouse connection and publishing COMMIT of the run refuse
+(`dagmesh.core.interrupts`): the steps fail as interrupted and Dagster ends their runs as failed. Until
+the runs have ended it interrupts again every half second (a query started meanwhile). Python code
+blocked in a C call (a long `time.sleep`) sees the interruption only when the call returns; `dagmesh
+run` gives it `GRACE_SECONDS`, then leaves without it (the process ends, so its uncommitted transaction
+never lands, and its run is marked canceled).
 """
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dagster._core.errors import DagsterExecutionInterruptedError
-
+from dagmesh.core.interrupts import clear_stop, interrupt_computing, request_stop
 from dagmesh.storage.warehouse import interrupt_open_connections
 
 GRACE_SECONDS = 10.0
-PYTHON_INTERRUPT_AFTER_SECONDS = 0.5
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -30,11 +30,10 @@ class MeshStop:
     """Whether the mesh run was asked to stop, and the interruption of what it is running."""
 
     def __init__(self, announce: Callable[[signal.Signals], None] | None = None) -> None:
+        clear_stop()  # a new run: an earlier one's stop is over
         self._announce = announce  # told of each stop signal, as it arrives
         self._event = threading.Event()
         self._changes = threading.Lock()
-        self._running: set[int] = set()  # idents of threads running a Dagster run
-        self._interrupted = False
         self.signal: signal.Signals | None = None
 
     @property
@@ -47,43 +46,20 @@ class MeshStop:
         return 128 + int(self.signal or signal.SIGINT)
 
     def request(self, signum: int | None = None) -> None:
-        """Stop: no new run starts; what runs is interrupted (again, on a second signal)."""
+        """Stop: no new run starts; what runs is interrupted."""
         with self._changes:
             if signum is not None and self.signal is None:
                 self.signal = signal.Signals(signum)
             self._event.set()
-            again = self._interrupted
-            self._interrupted = True
         if signum is not None and self._announce is not None:
             self._announce(signal.Signals(signum))
+        request_stop()
+        self.interrupt()
+
+    def interrupt(self) -> None:
+        """Interrupt the warehouse queries and product code running now."""
         interrupt_open_connections()
-        if again:
-            self._interrupt_threads()
-        else:  # a query interrupted in DuckDB fails its step cleanly; Python code gets a moment more
-            timer = threading.Timer(PYTHON_INTERRUPT_AFTER_SECONDS, self._interrupt_threads)
-            timer.daemon = True
-            timer.start()
-
-    def _interrupt_threads(self) -> None:
-        with self._changes:
-            for ident in self._running:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                    ctypes.c_ulong(ident), ctypes.py_object(DagsterExecutionInterruptedError)
-                )
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        """The calling thread runs a Dagster run: a stop interrupts it."""
-        ident = threading.get_ident()
-        with self._changes:
-            self._running.add(ident)
-        try:
-            yield
-        finally:
-            with self._changes:
-                self._running.discard(ident)
-                # an interruption raised just as the run ended is not delivered after it
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
+        interrupt_computing()
 
     @contextmanager
     def on_signals(self) -> Iterator[None]:
