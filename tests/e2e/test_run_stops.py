@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers.mesh_runs import (
     BROKEN_MESSAGE,
+    SLEEP_ENV,
     SLOW_ENV,
     dagmesh,
     finished,
@@ -90,6 +91,28 @@ def test_runs_left_by_a_killed_run_are_failed_at_the_next_start_and_failures_are
     ]
     assert "Traceback" not in output and "Stack Trace" not in output
     assert "dagmesh run --verbose" in output
+
+
+def test_a_product_that_does_not_stop_is_left_behind_after_the_grace_period(tmp_path):
+    from dagmesh.tools.stopping import GRACE_SECONDS
+
+    workspace = write_workspace(tmp_path / "project")
+    home, marker = tmp_path / "home", tmp_path / "sleeping"
+    run = dagmesh(workspace, env=mesh_env(home, **{SLEEP_ENV: str(marker)}))
+    wait_for(marker, run)
+    sent = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    output = finished(run, timeout=30)
+    assert GRACE_SECONDS <= time.monotonic() - sent < GRACE_SECONDS + 4, output
+    assert run.returncode == 130, output
+    assert "later/after" not in published(home) and published(home)["shop/slow"] == 3
+    assert runs_in_progress(home) == []
+    with instance_of(home) as instance:
+        statuses = sorted(r.status.value for r in instance.get_runs())
+    assert statuses == ["CANCELED", "SUCCESS"]  # shop's run, and later's, left behind
+    rows = {line.split("│")[1].strip(): line for line in output.splitlines() if "│" in line}
+    assert "published" in rows["shop/first"] and "interrupted" in rows["later/after"]
+    assert "stopped by SIGINT: published shop/first, shop/slow; not published " in output
 
 
 HOLD = """

@@ -3,8 +3,9 @@ run left behind (its warehouse and its Dagster instance).
 
 shop/first (pandas) -> shop/slow (in the warehouse, same run) ; later/after and later/broken read
 shop/first, so they run in the next wave. With SLOW_ENV naming a file, shop/slow touches it and then
-runs a query that takes many minutes (until interrupted); later/broken always fails, with text that
-looks like Rich markup in its error.
+runs a query that takes many minutes (until interrupted); with SLEEP_ENV naming a file, later/after
+touches it and sleeps two minutes in one C call; later/broken always fails, with text that looks like
+Rich markup in its error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dagster._core.instance.ref import InstanceRef
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_ENV = "MESH_TEST_SLOW_MARKER"
+SLEEP_ENV = "MESH_TEST_SLEEP_MARKER"
 BROKEN_MESSAGE = "[error] bad [bold]input[/bold] in row 3"
 IN_PROGRESS = (
     dg.DagsterRunStatus.NOT_STARTED,
@@ -91,7 +93,11 @@ _LATER = f'''
     inputs=["shop/first"],
 )
 def after(first: pd.DataFrame) -> pd.DataFrame:
-    """What shop published, read in the next wave."""
+    """What shop published, read in the next wave; with the marker set, after a sleep in C."""
+    marker = os.environ.get("MESH_TEST_SLEEP_MARKER")
+    if marker:
+        Path(marker).write_text("sleeping")
+        time.sleep(120)  # one C call: no Python interruption reaches it before it returns
     return first
 
 

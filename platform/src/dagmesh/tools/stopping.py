@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dagmesh.core.interrupts import clear_stop, interrupt_computing, request_stop
 from dagmesh.storage.warehouse import interrupt_open_connections
 
-GRACE_SECONDS = 10.0
+GRACE_SECONDS = 5.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
