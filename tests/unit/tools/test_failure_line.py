@@ -10,7 +10,7 @@ import dagster as dg
 from dagster._utils.error import serializable_error_info_from_exc_info
 
 from dagmesh.core.errors import ProductFailedError
-from dagmesh.tools.runner import failure_line
+from dagmesh.tools.failures import failure_line
 
 KEY = dg.AssetKey(["shop", "orders"])
 PLATFORM_MESSAGE = (

@@ -150,8 +150,8 @@ def run(
 
         def stopping(signum) -> None:
             say(
-                f"{signum.name}: stopping; the running products are interrupted and nothing of them "
-                "is published, no further product starts"
+                f"{signum.name}: stopping; the running products are interrupted (nothing they had "
+                "not committed is published) and no further product starts"
             )
 
         stop = MeshStop(announce=stopping)
@@ -205,9 +205,8 @@ def run(
             markup=False,
             highlight=False,
         )
-        if (
-            result.abandoned
-        ):  # a run that would not stop: end without it, its transaction unfinished
+        if result.abandoned:
+            # a run that would not stop: the process ends without it, its transaction uncommitted
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(stop.exit_code)
@@ -257,10 +256,8 @@ def _fail_abandoned_runs(instance) -> None:
 )
 def dev(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage."""
-    instance = _instance(
-        MeshSettings.from_env()
-    )  # DAGSTER_HOME: the mesh's own, created on first use
-    _fail_abandoned_runs(instance)
+    # DAGSTER_HOME: the mesh's own, created on first use
+    _fail_abandoned_runs(_instance(MeshSettings.from_env()))
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-w", str(_workspace_path(workspace)), *ctx.args]
     raise typer.Exit(subprocess.run(command, check=False).returncode)
@@ -574,7 +571,8 @@ def rollback(
     import dagster as dg
 
     from dagmesh.binding.asset import ROLLBACK_TAG
-    from dagmesh.tools.runner import materialize_in, partition_range_tags, producers, root_message
+    from dagmesh.tools.failures import root_message
+    from dagmesh.tools.runner import materialize_in, partition_range_tags, producers
 
     settings = MeshSettings.from_env()
     if settings.lake is None:

@@ -9,12 +9,11 @@ it within seconds: no further run starts, and the running ones are interrupted.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,6 +27,7 @@ from dagster._core.storage.tags import (
 from dagmesh.binding.asset import CONTRACT_CHECK
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.interface import ProductInterface
+from dagmesh.tools.failures import failure_line, interrupted
 from dagmesh.tools.run_instance import ConcurrentRunsInstance
 from dagmesh.tools.stale_runs import process_tags
 from dagmesh.tools.stopping import GRACE_SECONDS, MeshStop
@@ -40,8 +40,11 @@ OBSERVER_LOCATIONS = frozenset({"governance"})
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 VERBOSE_LOGS = {"loggers": {"console": {"config": {"log_level": "DEBUG"}}}}
 MESH_RUN_TAG = "dagmesh/mesh_run"  # one id for every Dagster run of one `dagmesh run`
-INTERRUPTED_ERROR = "interrupted: the run was stopped while it ran; nothing of it was published"
-NOT_STARTED_ERROR = "not started: the run was stopped before it"
+INTERRUPTED_ERROR = (
+    "interrupted: the run was stopped while it ran; nothing of it was published, consumers keep the "
+    "last good version; `dagmesh run` again publishes it"
+)
+NOT_STARTED_ERROR = "not started: the run was stopped before it; `dagmesh run` again publishes it"
 
 
 class MeshPlanError(DagmeshError):
@@ -220,7 +223,7 @@ def _record(
             outcome.seconds = stat.end_time - stat.start_time
         if step_key in failures:
             error = failures[step_key].step_failure_data.error
-            if _interrupted(error):
+            if interrupted(error):
                 outcome.status, outcome.error = RunStatus.INTERRUPTED, INTERRUPTED_ERROR
             else:
                 outcome.status = RunStatus.FAILED
@@ -252,60 +255,6 @@ def materialize_in(
         tags={**process_tags(), **tags},
         raise_on_error=False,
     )
-
-
-def root_message(error) -> str:
-    """The user-facing message of a step failure: the innermost cause, not Dagster's wrappers."""
-    while error is not None and error.cause is not None:
-        error = error.cause
-    message = error.message if error is not None else "unknown error"
-    return message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
-
-
-def _platform_error_names() -> set[str]:
-    names, pending = set(), [DagmeshError]
-    while pending:
-        cls = pending.pop()
-        names.add(cls.__name__)
-        pending.extend(cls.__subclasses__())
-    return names
-
-
-def _chain(error) -> Iterator:
-    while error is not None:
-        yield error
-        error = error.cause
-
-
-def _interrupted(error) -> bool:
-    return any(
-        e.cls_name
-        in ("DagsterExecutionInterruptedError", "KeyboardInterrupt", "InterruptException")
-        for e in _chain(error)
-    )
-
-
-def failure_line(error, key: dg.AssetKey, owners: Iterable[str] = ()) -> str:
-    """What failed, for the person running the mesh: the platform's own message when it raised one
-    (it names the product, its owners and what to do), else the product, its owners and the innermost
-    cause; always saying that nothing was published. No stack trace: the Dagster UI keeps it."""
-    platform = _platform_error_names()
-    own = next((e for e in _chain(error) if e.cls_name in platform), None)
-    if own is not None:
-        # Dagster stores it as "<module>.<class>: <message>"
-        message = re.sub(rf"^[\w.]*{own.cls_name}: ", "", own.message.strip())
-    else:
-        message = (
-            f"{key.to_user_string()} (owners: {', '.join(owners) or 'no owner declared'}) failed: "
-            f"{root_message(error)}"
-        )
-    if not any(
-        said in message.lower() for said in ("nothing was published", "nothing was written")
-    ):
-        message = (
-            message.rstrip(".") + ". Nothing was published; consumers keep the last good version."
-        )
-    return message
 
 
 def owners_of(locations: Mapping[str, dg.Definitions]) -> dict[dg.AssetKey, tuple[str, ...]]:
