@@ -623,6 +623,9 @@ def main() -> None:
     except ValueError as error:  # settings from the environment
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C before a run began (or outside `dagmesh run`)
+        errors.print("interrupted", highlight=False)
+        sys.exit(130)
 
 
 if __name__ == "__main__":
