@@ -85,6 +85,10 @@ def test_the_mesh_dagster_yaml_is_written_and_upgraded_but_an_edited_one_is_kept
     ours = config.read_text()
     assert ours == dagster_yaml(settings.dagster_home)
     assert str(settings.dagster_home / "storage") in ours
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(settings.dagster_home))) as loaded:
+        # Dagster's run monitoring fails UI-launched runs that never start
+        assert loaded.run_monitoring_enabled and loaded.run_monitoring_start_timeout_seconds == 180
+        assert loaded.run_monitoring_max_resume_run_attempts == 0
     config.write_text("telemetry:\n  enabled: false\n")  # what earlier versions wrote
     settings.ensure_dagster_home()
     assert config.read_text() == ours

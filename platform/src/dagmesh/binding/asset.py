@@ -25,6 +25,7 @@ from dagmesh.core.errors import (
     DagmeshError,
     ProductFailedError,
 )
+from dagmesh.core.interrupts import computing
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
@@ -165,7 +166,8 @@ def _computed(product: DataProduct, key: dg.AssetKey, kwargs: dict[str, Any]) ->
     """The product function's result. Bad source files and bugs surface with the product and its
     owners, and the promise that matters: nothing was published."""
     try:
-        return product.fn(**kwargs)
+        with computing():  # a stopping `dagmesh run` interrupts the product's code here
+            return product.fn(**kwargs)
     except DagmeshError:
         raise
     except Exception as error:

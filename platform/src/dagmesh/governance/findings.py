@@ -6,7 +6,7 @@ import datetime as dt
 
 from dagmesh.governance.monitors import Finding
 from dagmesh.storage.sql import qualified_name, quote_identifier
-from dagmesh.storage.warehouse import MeshWarehouse, table_exists_in
+from dagmesh.storage.warehouse import MeshWarehouse, in_transaction, table_exists_in
 
 FINDINGS_TABLE = ("_dagmesh", "findings")
 
@@ -15,24 +15,18 @@ def replace_findings(warehouse: MeshWarehouse, kind: str, findings: list[Finding
     """The current findings of one kind replace the previous ones: fixed problems close themselves."""
     table = qualified_name(FINDINGS_TABLE)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with warehouse.get_connection() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(FINDINGS_TABLE[0])}")
+    with warehouse.get_connection() as con, in_transaction(con):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(FINDINGS_TABLE[0])}")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} "
+            "(kind VARCHAR, product VARCHAR, detail VARCHAR, observed_at TIMESTAMP)"
+        )
+        con.execute(f"DELETE FROM {table} WHERE kind = ?", [kind])
+        for finding in findings:
             con.execute(
-                f"CREATE TABLE IF NOT EXISTS {table} "
-                "(kind VARCHAR, product VARCHAR, detail VARCHAR, observed_at TIMESTAMP)"
+                f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                [finding.kind, finding.product, finding.detail, now],
             )
-            con.execute(f"DELETE FROM {table} WHERE kind = ?", [kind])
-            for finding in findings:
-                con.execute(
-                    f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
-                    [finding.kind, finding.product, finding.detail, now],
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
 
 def open_findings(warehouse: MeshWarehouse) -> list[Finding]:

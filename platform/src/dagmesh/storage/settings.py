@@ -21,7 +21,10 @@ LAKE_DATA_ENV = "DAGMESH_LAKE_DATA"
 S3_ENDPOINT_ENV = "DAGMESH_S3_ENDPOINT"
 S3_URL_STYLE_ENV = "DAGMESH_S3_URL_STYLE"
 S3_USE_SSL_ENV = "DAGMESH_S3_USE_SSL"
+LOCK_TIMEOUT_ENV = "DAGMESH_LOCK_TIMEOUT"
 DEFAULT_TPCH_SCALE = 0.01
+# How long `dagmesh run` (all its products together) waits for another process's lock on the DuckDB file.
+DEFAULT_LOCK_TIMEOUT = 300.0
 # DuckDB's own default is 80% of the machine: with Dagster and pandas beside it, that is more than a
 # step can have. Past the limit DuckDB spills to disk instead of growing (docs/performance.md).
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -33,6 +36,14 @@ _DAGSTER_YAML = """\
 {marker}
 telemetry:
   enabled: false
+# The daemon of `dagmesh dev` fails a run launched from the UI that has not started within 180 s, so
+# it does not hang as "starting". Runs of `dagmesh run` (in-process) left in progress by a killed
+# process are failed when the mesh next starts (`dagmesh.tools.stale_runs`).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
 event_log_storage:
   module: dagmesh.binding.event_log
   class: MeshSqliteEventLogStorage
@@ -70,6 +81,7 @@ class MeshSettings:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     # The lakehouse backend instead of the DuckDB file, when DAGMESH_WAREHOUSE names a DuckLake catalog.
     lake: LakeLocation | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # seconds
 
     @property
     def spill_dir(self) -> Path:
@@ -126,12 +138,30 @@ class MeshSettings:
             tpch_scale=scale,
             memory_limit=memory.strip().replace(" ", ""),
             lake=lake,
+            lock_timeout=lock_timeout_seconds(os.environ.get(LOCK_TIMEOUT_ENV) or ""),
         )
 
     @property
     def warehouse_name(self) -> str:
         """The warehouse as messages name it: the file, or the lake's catalog without credentials."""
         return str(self.warehouse_path) if self.lake is None else self.lake.described
+
+
+def lock_timeout_seconds(text: str, name: str = LOCK_TIMEOUT_ENV) -> float:
+    """Seconds to wait for the warehouse's lock, from the setting or `--lock-timeout` (empty: the
+    default); refused in one line unless a finite number >= 0."""
+    if not text.strip():
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(
+            f"{name}={text!r} is not a number of seconds; use e.g. 60 (0: do not wait for a "
+            "warehouse another process holds)"
+        )
+    return seconds
 
 
 def _lake_from_env(catalog: str, home: Path) -> LakeLocation:

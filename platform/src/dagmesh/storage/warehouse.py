@@ -34,6 +34,7 @@ from dagmesh.core.errors import (
     DagmeshError,
     MissingUpstreamError,
 )
+from dagmesh.core.interrupts import check_stop
 from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
@@ -48,8 +49,9 @@ from dagmesh.storage.audit import (
 from dagmesh.storage.engine import ForeignRelationError, Relation, register_view
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
+from dagmesh.storage.lock_wait import LockWait, is_lock_error, lock_holder
 from dagmesh.storage.reads import read_whole_table
-from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.settings import DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_ENV, MeshSettings
 from dagmesh.storage.sql import qualified_name, quote_identifier
 
 PUBLICATIONS_TABLE = ("_dagmesh", "publications")
@@ -149,17 +151,43 @@ def table_for_key(path: Sequence[str]) -> tuple[str, str]:
     return path[0], "__".join(path[1:])
 
 
-def _is_lock_error(error: Exception) -> bool:
-    text = str(error).lower()
-    return "lock" in text or "conflicting" in text or "being used" in text
+# Every connection this process has open, so a stopping `dagmesh run` can interrupt their queries.
+_OPEN_CONNECTIONS: set[duckdb.DuckDBPyConnection] = set()
+_OPEN_CONNECTIONS_CHANGES = threading.Lock()
+
+
+@contextmanager
+def _tracked(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`con` among the open connections while the block runs; closed after it, whatever happened."""
+    with _OPEN_CONNECTIONS_CHANGES:
+        _OPEN_CONNECTIONS.add(con)
+    try:
+        yield con
+    finally:
+        with _OPEN_CONNECTIONS_CHANGES:
+            _OPEN_CONNECTIONS.discard(con)
+        con.close()
+
+
+def interrupt_open_connections() -> int:
+    """Interrupt the running query of every warehouse connection of this process (Ctrl-C of a run):
+    each fails with DuckDB's InterruptException, and a publishing transaction it was in rolls back.
+    Returns how many connections were open."""
+    with _OPEN_CONNECTIONS_CHANGES:
+        open_now = list(_OPEN_CONNECTIONS)
+    for con in open_now:
+        with suppress(duckdb.Error):
+            con.interrupt()
+    return len(open_now)
 
 
 class MeshWarehouse(DuckDBResource):
     """DuckDB warehouse resource: locked-file retries, write-audit-publish and Arrow reads."""
 
     lock_timeout_seconds: float = Field(
-        default=300.0,
-        description="How long to keep retrying when another process holds the DuckDB file.",
+        default=DEFAULT_LOCK_TIMEOUT,
+        description="How long to keep retrying when another process holds the DuckDB file "
+        "(DAGMESH_LOCK_TIMEOUT; within `dagmesh run`, the run's one deadline comes first).",
     )
     memory_limit: str | None = Field(
         default=None, description="DuckDB's memory_limit (e.g. 2GB); past it, DuckDB spills."
@@ -185,6 +213,7 @@ class MeshWarehouse(DuckDBResource):
             database=str(settings.warehouse_path) if lake is None else ":memory:",
             memory_limit=settings.memory_limit,
             spill_directory=str(settings.spill_dir),
+            lock_timeout_seconds=settings.lock_timeout,
             **(
                 {}
                 if lake is None
@@ -235,20 +264,19 @@ class MeshWarehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Connect, retrying with jittered backoff while another process holds the file; always close.
+        """Connect, retrying with jittered backoff while another process holds the file (reported,
+        and bounded by `lock_timeout_seconds` or the run's deadline); always close.
         On the lakehouse backend: a database of the connection's own with the lake attached (no file
         lock: DuckLake's transactions keep concurrent writers apart)."""
+        check_stop("it connected to the warehouse")
         lake = self.lake
         if lake is not None:
-            con = lakehouse.connect(lake, self._config())
-            try:
+            with _tracked(lakehouse.connect(lake, self._config())) as con:
                 yield con
-            finally:
-                con.close()
             return
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + self.lock_timeout_seconds
+        wait = LockWait(self.database, self.lock_timeout_seconds)
         delay = 0.05
         while True:
             try:
@@ -256,21 +284,21 @@ class MeshWarehouse(DuckDBResource):
                 # A long query would draw DuckDB's progress bar into the run's captured stdout.
                 con.execute("SET enable_progress_bar = false")
                 break
-            except (duckdb.IOException, RuntimeError) as error:
-                if not _is_lock_error(error) or time.monotonic() > deadline:
-                    if _is_lock_error(error):
-                        raise WarehouseLockedError(
-                            f"the warehouse {self.database} stayed locked by another process for "
-                            f"{self.lock_timeout_seconds:.0f}s; wait for the other run to finish or raise "
-                            "lock_timeout_seconds. Nothing was written."
-                        ) from error
+            except duckdb.IOException as error:
+                if not is_lock_error(error):
                     raise
-                time.sleep(delay * (0.5 + random.random()))
+                if wait.expired():
+                    holder = lock_holder(error) or "another process"
+                    raise WarehouseLockedError(
+                        f"the warehouse {self.database} stayed locked by {holder} for "
+                        f"{wait.waited:.0f}s; wait for it to finish (or stop it), or wait longer with "
+                        f"{LOCK_TIMEOUT_ENV} / `dagmesh run --lock-timeout`. Nothing was written."
+                    ) from error
+                wait.note(error)
+                time.sleep(min(delay * (0.5 + random.random()), wait.remaining()))
                 delay = min(delay * 2, 2.0)
-        try:
+        with _tracked(con):
             yield con
-        finally:
-            con.close()
 
     def _refuse_schema_named_like_the_file(self, table: tuple[str, str], product: str) -> None:
         """DuckDB names a file's catalog after the file: a schema of the same name is ambiguous in
@@ -932,6 +960,7 @@ def _publishing_transaction(
         try:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
             yield publication
+            check_stop(f"{target.product} was published")  # nothing of it is: rolled back
             if on_lake:
                 lakehouse.name_the_commit(
                     con, f"publish {target.product} {target.version}".strip(), publication.id
@@ -966,10 +995,24 @@ def _on_lake(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found) and found[0] == lakehouse.LAKE
 
 
+@contextmanager
+def in_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT around the block, rolled back on any error; when COMMIT itself fails (a full
+    disk), its error is the one raised, never the rollback's "no transaction is active"."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+
+
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction. A failed COMMIT has already ended it: then the error that
-    failed it is the one to see, not "no transaction is active"."""
-    with suppress(duckdb.TransactionException):
+    failed it is the one to see, not "no transaction is active". A connection already closed (a run
+    stopped mid-publish) has nothing left to roll back: DuckDB never committed it."""
+    with suppress(duckdb.TransactionException, duckdb.ConnectionException):
         con.execute("ROLLBACK")
 
 

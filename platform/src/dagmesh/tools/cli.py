@@ -19,7 +19,7 @@ from rich.table import Table
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.core.paths import find_project_root
-from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.settings import LOCK_TIMEOUT_ENV, MeshSettings, lock_timeout_seconds
 
 app = typer.Typer(
     help="dagmesh: run, list and govern the data products of every domain in the workspace.",
@@ -77,11 +77,33 @@ def run(
             "no stdout/stderr for the UI (their event logs are kept).",
         ),
     ] = 2,
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--lock-timeout",
+            metavar="SECONDS",
+            help="How long the whole run waits, in all, while another process holds the DuckDB "
+            f"warehouse file (default: {LOCK_TIMEOUT_ENV} or 300).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Print Dagster's full log of every run (stack traces included)."
+        ),
+    ] = False,
 ) -> None:
-    """Materialize every product of every code location, in dependency order across domains."""
+    """Materialize every product of every code location, in dependency order across domains.
+    Ctrl-C (or SIGTERM) stops it within seconds: nothing is half-published, no further product starts."""
+    from dagmesh.storage.lock_wait import run_lock_deadline
     from dagmesh.tools.run_instance import for_concurrent_runs
     from dagmesh.tools.runner import plan, run_mesh
+    from dagmesh.tools.stopping import MeshStop
 
+    if lock_timeout is not None:
+        # the locations' warehouse resources read it when they load
+        lock_timeout_seconds(lock_timeout, "--lock-timeout")
+        os.environ[LOCK_TIMEOUT_ENV] = lock_timeout
     settings = MeshSettings.from_env()
     if settings.lake is not None and settings.lake.on_sqlite and parallel > 1:
         # DuckLake on SQLite answers "database is locked" to a second writer instead of waiting.
@@ -93,9 +115,11 @@ def run(
     groups = plan(locations)
     total = sum(len(g.keys) for g in groups)
     instance = _instance(settings)
+    _fail_abandoned_runs(instance)
     console.print(
         f"[bold]dagmesh run[/]: {total} products in {len(locations)} code locations "
-        f"({', '.join(locations)}); warehouse {settings.warehouse_name}"
+        f"({escape(', '.join(locations))}); warehouse {escape(settings.warehouse_name)}",
+        highlight=False,
     )
     with Progress(
         SpinnerColumn(),
@@ -107,46 +131,48 @@ def run(
     ) as progress:
         task = progress.add_task("starting", total=total)
 
+        def say(line: str) -> None:
+            progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
         def started(group) -> None:
             names = ", ".join(k.path[-1] for k in group.keys)
-            progress.update(task, description=f"[cyan]{group.location}[/]: {names}")
+            progress.update(task, description=f"[cyan]{escape(group.location)}[/]: {escape(names)}")
 
         def done(group, outcomes) -> None:
             for outcome in outcomes:
                 mark = "[green]✓[/]" if outcome.status == "published" else "[red]✗[/]"
                 progress.console.print(
-                    f"  {mark} {outcome.key.to_user_string()} {outcome.status}"
-                    + (f" ({outcome.rows} rows)" if outcome.rows is not None else "")
+                    f"  {mark} {escape(outcome.key.to_user_string())} {outcome.status}"
+                    + (f" ({outcome.rows} rows)" if outcome.rows is not None else ""),
+                    highlight=False,
                 )
             progress.advance(task, len(group.keys))
 
-        result = run_mesh(
-            locations,
-            for_concurrent_runs(instance) if parallel > 1 else instance,
-            parallel=parallel,
-            on_group_start=started,
-            on_group_done=done,
-        )
+        def stopping(signum) -> None:
+            say(
+                f"{signum.name}: stopping; the running products are interrupted (nothing they had "
+                "not committed is published) and no further product starts"
+            )
 
-    table = Table(title=f"Mesh run: {result.seconds:.1f}s")
-    for column in ("product", "location", "status", "rows", "contract", "time"):
-        table.add_column(column, justify="right" if column in ("rows", "time") else "left")
-    for outcome in result.outcomes.values():
-        style = {"published": "green", "failed": "red"}.get(outcome.status, "yellow")
-        table.add_row(
-            outcome.key.to_user_string(),
-            outcome.location,
-            f"[{style}]{outcome.status}[/]",
-            "-" if outcome.rows is None else f"{outcome.rows:,}",
-            outcome.contract,
-            "-" if outcome.seconds is None else f"{outcome.seconds:.2f}s",
-        )
-    console.print(table)
+        stop = MeshStop(announce=stopping)
+        with stop.on_signals(), run_lock_deadline(settings.lock_timeout, say):
+            result = run_mesh(
+                locations,
+                for_concurrent_runs(instance) if parallel > 1 else instance,
+                parallel=parallel,
+                on_group_start=started,
+                on_group_done=done,
+                stop=stop,
+                verbose=verbose,
+            )
+
+    _print_outcomes(result)
     if json_out is not None:
         json_out.write_text(
             json.dumps(
                 {
                     "seconds": result.seconds,
+                    "stopped": result.stopped,
                     "products": [
                         {
                             "product": o.key.to_user_string(),
@@ -155,6 +181,7 @@ def run(
                             "rows": o.rows,
                             "contract": o.contract,
                             "seconds": o.seconds,
+                            "error": o.error,
                         }
                         for o in result.outcomes.values()
                     ],
@@ -163,12 +190,65 @@ def run(
             )
         )
     for outcome in result.failed:
+        line = outcome.error or outcome.status
+        if outcome.key.to_user_string() not in line.splitlines()[0]:
+            line = f"{outcome.key.to_user_string()}: {line}"
+        errors.print(line, markup=False, highlight=False, soft_wrap=True)
+    if result.stopped:
+        published = [
+            o.key.to_user_string() for o in result.outcomes.values() if o.status == "published"
+        ]
         errors.print(
-            f"[red]{outcome.key.to_user_string()}[/]: {escape(str(outcome.error))}", highlight=False
+            f"stopped by {stop.signal.name if stop.signal else 'a stop request'}: "
+            f"published {', '.join(published) or 'nothing'}; not published "
+            f"{', '.join(o.key.to_user_string() for o in result.failed)}.",
+            markup=False,
+            highlight=False,
         )
+        if result.abandoned:
+            # a run that would not stop: the process ends without it, its transaction uncommitted
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(stop.exit_code)
+        raise typer.Exit(stop.exit_code)
     if not result.success:
-        errors.print(f"{len(result.failed)} product(s) not published; see above or the Dagster UI.")
+        errors.print(
+            f"{len(result.failed)} product(s) not published; full logs: `dagmesh run --verbose` or "
+            "the Dagster UI (`dagmesh dev`).",
+            highlight=False,
+        )
         raise typer.Exit(1)
+
+
+def _print_outcomes(result) -> None:
+    table = Table(title=f"Mesh run: {result.seconds:.1f}s")
+    for column in ("product", "location", "status", "rows", "contract", "time"):
+        table.add_column(column, justify="right" if column in ("rows", "time") else "left")
+    for outcome in result.outcomes.values():
+        style = {"published": "green", "failed": "red"}.get(outcome.status, "yellow")
+        table.add_row(
+            escape(outcome.key.to_user_string()),
+            escape(outcome.location),
+            f"[{style}]{outcome.status}[/]",
+            "-" if outcome.rows is None else f"{outcome.rows:,}",
+            outcome.contract,
+            "-" if outcome.seconds is None else f"{outcome.seconds:.2f}s",
+        )
+    console.print(table)
+
+
+def _fail_abandoned_runs(instance) -> None:
+    """Runs a killed `dagmesh` process left in progress: marked failed, and said so."""
+    from dagmesh.tools.stale_runs import fail_abandoned_runs
+
+    abandoned = fail_abandoned_runs(instance)
+    if abandoned:
+        console.print(
+            f"marked {len(abandoned)} Dagster run(s) failed that a killed dagmesh process had left "
+            f"in progress: {', '.join(run.run_id[:8] for run in abandoned)}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command(
@@ -176,7 +256,8 @@ def run(
 )
 def dev(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage."""
-    _instance(MeshSettings.from_env())  # DAGSTER_HOME: the mesh's own, created on first use
+    # DAGSTER_HOME: the mesh's own, created on first use
+    _fail_abandoned_runs(_instance(MeshSettings.from_env()))
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-w", str(_workspace_path(workspace)), *ctx.args]
     raise typer.Exit(subprocess.run(command, check=False).returncode)
@@ -497,7 +578,8 @@ def rollback(
     import dagster as dg
 
     from dagmesh.binding.asset import ROLLBACK_TAG
-    from dagmesh.tools.runner import materialize_in, partition_range_tags, producers, root_message
+    from dagmesh.tools.failures import root_message
+    from dagmesh.tools.runner import materialize_in, partition_range_tags, producers
 
     settings = MeshSettings.from_env()
     if settings.lake is None:
@@ -548,6 +630,9 @@ def main() -> None:
     except ValueError as error:  # settings from the environment
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C before a run began (or outside `dagmesh run`)
+        errors.print("interrupted", highlight=False)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,18 @@
 Each code location runs as real Dagster runs on the given instance (so the UI shows them). Products are
 grouped into waves: a product waits for a wave after every other domain's product it reads. Within a wave,
 one run per location (and per partitioning, since a run has one partitions definition). A failed product
-skips only what depends on it; everything else still runs.
+skips only what depends on it; everything else still runs. A stop (`stopping.MeshStop`, Ctrl-C) ends
+it within seconds: no further run starts, and the running ones are interrupted.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,12 +26,25 @@ from dagster._core.storage.tags import (
 
 from dagmesh.binding.asset import CONTRACT_CHECK
 from dagmesh.core.errors import DagmeshError
+from dagmesh.declare.interface import ProductInterface
+from dagmesh.tools.failures import failure_line, interrupted
 from dagmesh.tools.run_instance import ConcurrentRunsInstance
+from dagmesh.tools.stale_runs import process_tags
+from dagmesh.tools.stopping import GRACE_SECONDS, MeshStop
 
 # The governance location observes the whole mesh (its scorecard reads every product's state), so it
 # runs after everything else.
 OBSERVER_LOCATIONS = frozenset({"governance"})
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Failures are reported by `dagmesh run` itself, one line per product; the full log (stack traces
+# included) is in the Dagster UI, and on the console with `--verbose` (VERBOSE_LOGS).
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+VERBOSE_LOGS = {"loggers": {"console": {"config": {"log_level": "DEBUG"}}}}
+MESH_RUN_TAG = "dagmesh/mesh_run"  # one id for every Dagster run of one `dagmesh run`
+INTERRUPTED_ERROR = (
+    "interrupted: the run was stopped while it ran; nothing of it was published, consumers keep the "
+    "last good version; `dagmesh run` again publishes it"
+)
+NOT_STARTED_ERROR = "not started: the run was stopped before it; `dagmesh run` again publishes it"
 
 
 class MeshPlanError(DagmeshError):
@@ -54,6 +69,8 @@ class RunStatus(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"  # running when the run was stopped
+    NOT_STARTED = "not started"  # the run was stopped before it
 
 
 @dataclass
@@ -66,12 +83,16 @@ class ProductOutcome:
     seconds: float | None = None
     error: str | None = None
     run_id: str | None = None
+    owners: tuple[str, ...] = ()
 
 
 @dataclass
 class MeshRunResult:
     outcomes: dict[dg.AssetKey, ProductOutcome] = field(default_factory=dict)
     seconds: float = 0.0
+    stopped: bool = False  # a stop was requested (Ctrl-C, SIGTERM)
+    # Runs still executing when the stop's grace period ended: the process must end without them.
+    abandoned: bool = False
 
     @property
     def success(self) -> bool:
@@ -173,7 +194,13 @@ def partition_range_tags(partitions_def: dg.PartitionsDefinition | None) -> dict
     return {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
 
 
-def _record(result: dg.ExecuteInProcessResult, group: RunGroup, outcomes: dict, instance) -> None:
+def _record(
+    result: dg.ExecuteInProcessResult,
+    group: RunGroup,
+    outcomes: dict,
+    instance,
+    stopped: bool = False,
+) -> None:
     run_id = result.run_id
     stats = {s.step_key: s for s in instance.get_run_step_stats(run_id)}
     for event in result.get_asset_materialization_events():
@@ -195,12 +222,18 @@ def _record(result: dg.ExecuteInProcessResult, group: RunGroup, outcomes: dict, 
         if stat and stat.start_time and stat.end_time:
             outcome.seconds = stat.end_time - stat.start_time
         if step_key in failures:
-            outcome.status = RunStatus.FAILED
             error = failures[step_key].step_failure_data.error
-            outcome.error = root_message(error)
+            if interrupted(error):
+                outcome.status, outcome.error = RunStatus.INTERRUPTED, INTERRUPTED_ERROR
+            else:
+                outcome.status = RunStatus.FAILED
+                outcome.error = failure_line(error, key, outcome.owners)
         elif outcome.status is not RunStatus.PUBLISHED:
-            outcome.status = RunStatus.SKIPPED
-            outcome.error = "not executed (an upstream failed in the same run)"
+            if stopped:
+                outcome.status, outcome.error = RunStatus.NOT_STARTED, NOT_STARTED_ERROR
+            else:
+                outcome.status = RunStatus.SKIPPED
+                outcome.error = "not executed (an upstream failed in the same run)"
 
 
 def materialize_in(
@@ -218,17 +251,39 @@ def materialize_in(
         instance=instance,
         selection=list(keys),
         run_config=dict(run_config or {}),
-        tags=dict(tags),
+        # the process running it: a run it leaves unfinished (killed) is found by `stale_runs`
+        tags={**process_tags(), **tags},
         raise_on_error=False,
     )
 
 
-def root_message(error) -> str:
-    """The user-facing message of a step failure: the innermost cause, not Dagster's wrappers."""
-    while error is not None and error.cause is not None:
-        error = error.cause
-    message = error.message if error is not None else "unknown error"
-    return message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
+def owners_of(locations: Mapping[str, dg.Definitions]) -> dict[dg.AssetKey, tuple[str, ...]]:
+    """Each product's declared owners, from its interface record."""
+    owners: dict[dg.AssetKey, tuple[str, ...]] = {}
+    for defs in locations.values():
+        graph = defs.resolve_asset_graph()
+        for key in graph.materializable_asset_keys:
+            interface = ProductInterface.from_metadata(key, graph.get(key).metadata)
+            if interface is not None:
+                owners[key] = tuple(interface.owners)
+    return owners
+
+
+def _cancel_unfinished(instance: dg.DagsterInstance, mesh_run: str) -> None:
+    """The Dagster runs of this mesh run that a stop left in progress end as canceled."""
+    unfinished = instance.get_runs(
+        filters=dg.RunsFilter(
+            tags={MESH_RUN_TAG: mesh_run},
+            statuses=[
+                dg.DagsterRunStatus.NOT_STARTED,
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.STARTED,
+                dg.DagsterRunStatus.CANCELING,
+            ],
+        )
+    )
+    for run in unfinished:
+        instance.report_run_canceled(run, "dagmesh run was stopped (Ctrl-C or SIGTERM)")
 
 
 def run_mesh(
@@ -238,23 +293,32 @@ def run_mesh(
     parallel: int = 1,
     on_group_start: Callable[[RunGroup], None] | None = None,
     on_group_done: Callable[[RunGroup, list[ProductOutcome]], None] | None = None,
+    stop: MeshStop | None = None,
+    verbose: bool = False,
 ) -> MeshRunResult:
     """Materialize every product of every location; returns per-product outcomes.
 
-    With `parallel` > 1, the independent runs of a wave (other locations, other partitionings) run at
-    the same time, in threads of this process sharing its DuckDB database: Dagster's compute-log
-    capture swaps the process's stdout and stderr, so `instance` must not capture them
-    (`run_instance.for_concurrent_runs`)."""
+    The Dagster runs execute in worker threads (one at a time, or with `parallel` > 1 the independent
+    runs of a wave at once, sharing this process's DuckDB database: Dagster's compute-log capture
+    swaps the process's stdout and stderr, so then `instance` must not capture them,
+    `run_instance.for_concurrent_runs`). The calling thread waits, so `stop` can be requested from
+    its signal handlers: no further run starts, running ones are interrupted and given
+    `GRACE_SECONDS` to end, and runs left in progress are marked canceled."""
     started = time.monotonic()
+    stop = stop or MeshStop()
     groups = plan(locations)
+    owners = owners_of(locations)
     result = MeshRunResult()
     for group in groups:
         for key in group.keys:
-            result.outcomes[key] = ProductOutcome(key=key, location=group.location)
+            result.outcomes[key] = ProductOutcome(
+                key=key, location=group.location, owners=owners.get(key, ())
+            )
     all_parents = {key: parent for group in groups for key, parent in group.parents.items()}
     if parallel > 1 and not isinstance(instance, ConcurrentRunsInstance):
         raise MeshPlanError("concurrent runs need run_instance.for_concurrent_runs(instance)")
     callbacks = threading.Lock()
+    mesh_run = uuid.uuid4().hex
 
     def runnable_part(group: RunGroup) -> RunGroup | None:
         blocked = [
@@ -275,37 +339,120 @@ def run_mesh(
         return RunGroup(group.wave, group.location, runnable, group.partitions_def, group.parents)
 
     def execute(group: RunGroup, runnable: RunGroup) -> None:
+        try:
+            run_group(group, runnable)
+        except BaseException:
+            if not stop.requested:
+                raise
+
+    started_keys: set[dg.AssetKey] = set()  # of runs that began
+
+    def run_group(group: RunGroup, runnable: RunGroup) -> None:
+        if stop.requested:
+            return
+        with callbacks:
+            started_keys.update(runnable.keys)
         if on_group_start:
             with callbacks:
                 on_group_start(group)
-        defs = locations[group.location]
-        run = materialize_in(
-            defs,
-            instance,
-            runnable.keys,
-            tags={
-                "dagmesh/run": "mesh",
-                "dagmesh/wave": str(group.wave),
-                **partition_range_tags(group.partitions_def),
-            },
-            run_config=QUIET_LOGS,
-        )
+        try:
+            run = materialize_in(
+                locations[group.location],
+                instance,
+                runnable.keys,
+                tags={
+                    "dagmesh/run": "mesh",
+                    MESH_RUN_TAG: mesh_run,
+                    "dagmesh/wave": str(group.wave),
+                    **partition_range_tags(group.partitions_def),
+                },
+                run_config=VERBOSE_LOGS if verbose else QUIET_LOGS,
+            )
+        except BaseException:
+            if not stop.requested:
+                raise
+            # A stop that reached Dagster's own code, not a step: this run's products are reported
+            # as interrupted, and its Dagster run is ended below.
+            with callbacks:
+                for key in runnable.keys:
+                    outcome = result.outcomes[key]
+                    outcome.status, outcome.error = RunStatus.INTERRUPTED, INTERRUPTED_ERROR
+                if on_group_done:
+                    on_group_done(group, [result.outcomes[k] for k in runnable.keys])
+            return
         with callbacks:
-            _record(run, runnable, result.outcomes, instance)
+            _record(run, runnable, result.outcomes, instance, stopped=stop.requested)
             if on_group_done:
                 on_group_done(group, [result.outcomes[k] for k in runnable.keys])
 
     waves: dict[int, list[RunGroup]] = defaultdict(list)
     for group in groups:
         waves[group.wave].append(group)
-    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(parallel, 1), thread_name_prefix="dagmesh-run")
+    try:
         for wave in sorted(waves):
+            if stop.requested:
+                break
             work = [(g, r) for g in waves[wave] if (r := runnable_part(g)) is not None]
-            if parallel <= 1:
-                for group, runnable in work:
-                    execute(group, runnable)
-                continue
-            for future in [pool.submit(execute, group, runnable) for group, runnable in work]:
-                future.result()
+            futures = [pool.submit(execute, group, runnable) for group, runnable in work]
+            if not _wait_for(futures, stop):
+                result.abandoned = True
+                break
+    finally:
+        pool.shutdown(wait=not result.abandoned, cancel_futures=True)
+    result.stopped = stop.requested
+    if result.stopped:
+        with callbacks:
+            if result.abandoned:
+                _record_abandoned(instance, mesh_run, result.outcomes, started_keys)
+            for outcome in result.outcomes.values():
+                if outcome.status is RunStatus.PENDING:
+                    outcome.status, outcome.error = RunStatus.NOT_STARTED, NOT_STARTED_ERROR
+        _cancel_unfinished(instance, mesh_run)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _record_abandoned(
+    instance: dg.DagsterInstance,
+    mesh_run: str,
+    outcomes: dict[dg.AssetKey, ProductOutcome],
+    started: set[dg.AssetKey],
+) -> None:
+    """The products of runs that would not stop in time, from what their Dagster runs recorded: a
+    materialization was published (its transaction committed), the rest was interrupted."""
+    unfinished = [key for key in started if outcomes[key].status is RunStatus.PENDING]
+    if not unfinished:
+        return
+    for run in instance.get_runs(filters=dg.RunsFilter(tags={MESH_RUN_TAG: mesh_run})):
+        for entry in instance.all_logs(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ):
+            materialization = entry.asset_materialization
+            if materialization is None or materialization.asset_key not in outcomes:
+                continue
+            outcome = outcomes[materialization.asset_key]
+            if outcome.status is RunStatus.PENDING:
+                rows = materialization.metadata.get("dagster/row_count")
+                outcome.status, outcome.run_id = RunStatus.PUBLISHED, run.run_id
+                outcome.rows = int(rows.value) if rows is not None else None
+    for key in unfinished:
+        if outcomes[key].status is RunStatus.PENDING:
+            outcomes[key].status, outcomes[key].error = RunStatus.INTERRUPTED, INTERRUPTED_ERROR
+
+
+def _wait_for(futures: list[Future], stop: MeshStop) -> bool:
+    """Until every future is done (their errors raised here); after a stop, at most GRACE_SECONDS
+    more. False when some were still running then."""
+    pending = set(futures)
+    grace_ends: float | None = None
+    while pending:
+        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        for future in done:
+            future.result()
+        if stop.requested and pending:
+            grace_ends = grace_ends or time.monotonic() + GRACE_SECONDS
+            if time.monotonic() > grace_ends:
+                return False
+            stop.interrupt()  # a query or product code started since the last interruption
+    return True
