@@ -25,6 +25,7 @@ from dagmesh.core.errors import (
     DagmeshError,
     ProductFailedError,
 )
+from dagmesh.declare.access import Reader, reading_as
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
@@ -276,15 +277,17 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
         run_target = replace(target, run_id=context.run.run_id)
         rollback_to = context.run.tags.get(ROLLBACK_TAG)
         try:
-            if rollback_to is not None:
-                result = warehouse.republish(run_target, _snapshot_id(rollback_to, key))
-            elif relational:
-                result = _publish_in_warehouse(
-                    context, product, domain, run_target, warehouse, kwargs, upstreams, pins
-                )
-            else:
-                frame = _computed(product, key, kwargs)
-                result = warehouse.publish(run_target, frame, _partition_window(context))
+            # Every read the product's code makes (query(), the warehouse resource) is its own.
+            with reading_as(Reader.product(key, product.owners)):
+                if rollback_to is not None:
+                    result = warehouse.republish(run_target, _snapshot_id(rollback_to, key))
+                elif relational:
+                    result = _publish_in_warehouse(
+                        context, product, domain, run_target, warehouse, kwargs, upstreams, pins
+                    )
+                else:
+                    frame = _computed(product, key, kwargs)
+                    result = warehouse.publish(run_target, frame, _partition_window(context))
         except (ContractViolation, ContractShapeError) as error:
             yield dg.AssetCheckResult(
                 check_name=CONTRACT_CHECK,

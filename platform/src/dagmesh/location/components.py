@@ -48,6 +48,7 @@ from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN, M
 from dagmesh.declare.product import SLO, DataProduct, ProductRef, Relation, data_product
 from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
 from dagmesh.storage.engine import relation_query
+from dagmesh.storage.sql_guard import QueryNotAllowedError, refuse_unless_over
 
 BOUND_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range")
 CHECKS = (
@@ -335,6 +336,15 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
                 )
         if self.schedule and self.automation:
             raise ValueError("choose a cron `schedule` or an `automation`, not both")
+        if self.sql is not None:
+            try:  # the SQL reads its inputs and sources only, refused here with its file and line
+                refuse_unless_over(
+                    self.sql,
+                    [*inputs, *self.sources],
+                    f"{self.name} (owners: {', '.join(self.owners)})",
+                )
+            except QueryNotAllowedError as error:
+                raise ValueError(str(error)) from None
         names = [c.name for c in self.columns]
         missing = [c for c in self.unique_together if c not in names]
         if missing:
