@@ -33,10 +33,11 @@ from dagmesh.declare.interface import (
     ColumnInterface,
     ProductInterface,
 )
-from dagmesh.declare.product import CONTEXT_PARAM, DataProduct, ProductKind
+from dagmesh.declare.product import CONTEXT_PARAM, SQL_ATTRIBUTE, DataProduct, ProductKind
 from dagmesh.storage.audit import AuditResult
 from dagmesh.storage.engine import engine_session
 from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.sql_guard import column_sources
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
 CONTRACT_CHECK = "contract"
@@ -88,7 +89,25 @@ def product_interface(product: DataProduct, domain: str) -> ProductInterface:
         columns=tuple(
             ColumnInterface.from_table_column(c) for c in product.contract.table_schema().columns
         ),
+        lineage=_sql_lineage(product, domain),
     )
+
+
+def _sql_lineage(product: DataProduct, domain: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A SQL product's columns and the input columns each is computed from (`column_sources`); a
+    column traced to a table it cannot tell is traced to each input."""
+    sql = getattr(product.fn, SQL_ATTRIBUTE, None)
+    if not isinstance(sql, str):
+        return ()
+    inputs = {param: ref.resolve(domain) for param, ref in product.inputs.items()}
+    lineage = []
+    for column, sources in column_sources(sql).items():
+        refs: list[str] = []
+        for table, name in sources:
+            keys = [inputs[table]] if table in inputs else [] if table else list(inputs.values())
+            refs += [f"{key.to_user_string()}.{name}" for key in keys]
+        lineage.append((column, tuple(dict.fromkeys(refs))))
+    return tuple(lineage)
 
 
 def declared_product(asset: dg.AssetsDefinition) -> DataProduct | None:

@@ -45,7 +45,14 @@ from dagmesh.binding.asset import product_definitions
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN, Mask
-from dagmesh.declare.product import SLO, DataProduct, ProductRef, Relation, data_product
+from dagmesh.declare.product import (
+    SLO,
+    SQL_ATTRIBUTE,
+    DataProduct,
+    ProductRef,
+    Relation,
+    data_product,
+)
 from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
 from dagmesh.storage.engine import relation_query
 from dagmesh.storage.sql_guard import QueryNotAllowedError, refuse_unless_over
@@ -65,7 +72,7 @@ class ColumnSpec(dg.Model):
     description: str | None = None
     nullable: bool = False
     unique: bool = False
-    pii: bool = False
+    pii: bool | None = None  # false: declared not PII (else derived from its inputs' columns)
     mask: Mask | None = None
     checks: dict[str, Any] = {}
 
@@ -359,7 +366,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         fields: dict[str, Any] = {}
         for column in self.columns:
             annotations[column.name] = Series[column.dtype()]
-            metadata = {"pii": True} if column.pii else {}
+            metadata: dict[str, Any] = {} if column.pii is None else {"pii": column.pii}
             if column.mask:
                 metadata["mask"] = str(column.mask)
             fields[column.name] = pa.Field(
@@ -406,6 +413,8 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         )
         run.__annotations__ = {"return": returns}
         run.__name__ = self.name
+        if self.sql is not None:
+            setattr(run, SQL_ATTRIBUTE, self.sql)
         return run
 
     def product(self) -> DataProduct:

@@ -11,12 +11,14 @@ not run SQL it cannot read.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.lineage import lineage
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.access import current_reader
@@ -109,6 +111,42 @@ def _running_product() -> str:
     if reader is None:
         return "query()"
     return f"{reader.name} (owners: {', '.join(reader.owners) or 'none'})"
+
+
+@functools.lru_cache(maxsize=256)
+def column_sources(sql: str) -> dict[str, tuple[tuple[str | None, str], ...]]:
+    """Each output column of `sql` and the (table, column) pairs it is computed from, as far as
+    sqlglot can trace them without the tables' schemas (table None: one of the query's tables, not
+    known which). Empty where the query cannot be traced (`SELECT *`, SQL that does not parse)."""
+    try:
+        with _quiet_parser():
+            tree = sqlglot.parse_one(sql, read="duckdb")
+            if not isinstance(tree, exp.Query):
+                return {}
+            traced: dict[str, tuple[tuple[str | None, str], ...]] = {}
+            for projection in tree.selects:
+                name = projection.alias_or_name
+                if not name or name == "*":
+                    return {}
+                root = lineage(name, tree, None, dialect="duckdb")
+                leaves = [
+                    node
+                    for node in root.walk()
+                    if not node.downstream
+                    and (
+                        isinstance(node.source, exp.Table | exp.Placeholder)  # ? : not known which
+                    )
+                ]
+                traced[name] = tuple(
+                    (
+                        leaf.source.name if isinstance(leaf.source, exp.Table) else None,
+                        leaf.name.rsplit(".", 1)[-1],
+                    )
+                    for leaf in leaves
+                )
+    except (sqlglot.errors.SqlglotError, ValueError, KeyError, AttributeError):
+        return {}
+    return traced
 
 
 def _function_name(function: exp.Func) -> str:
