@@ -1,7 +1,9 @@
 """The warehouse: a DuckDB file where each domain owns a schema and products are published atomically.
 
-`MeshWarehouse` is a `DuckDBResource` (domains can use it for plain SQL) that owns the write path:
-stage the frame, audit the contract where the data landed, publish in one transaction, log the publication.
+`MeshWarehouse` is a `DuckDBResource` that owns the write path (stage the frame, audit the contract where
+the data landed, publish in one transaction, log the publication) and the read path: every read names its
+reader and is held to the product's published access level (`reader_for`, docs/governance.md). Its raw
+`get_connection` is the platform's; domain code that uses it is outside the access checks (lint flags it).
 It replaces `DuckDBResource.get_connection` because the stock one does not close its connection when the
 body raises, which keeps the file locked against other processes until garbage collection.
 """
