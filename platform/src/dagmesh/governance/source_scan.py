@@ -40,6 +40,7 @@ FORBIDDEN_NAMES = {
 FORBIDDEN_CALLS = {
     "MeshWarehouse": "a warehouse of its own (MeshWarehouse(...)), which no location bound to a domain",
     "Reader": "a reader identity of its own making (Reader(...))",
+    "reading_as": "its reads run as another reader (reading_as(...))",
 }
 
 
@@ -103,10 +104,18 @@ def _call_findings(node: ast.Call, duckdb_names: set[str]) -> Iterator[tuple[int
         if isinstance(owner, ast.Name) and owner.id in duckdb_names:
             if function.attr in DUCKDB_CALLS:
                 yield node.lineno, f"calls duckdb.{function.attr}() (a connection of its own)"
+        elif function.attr == "query" and len(node.args) >= 2:
+            yield (
+                node.lineno,
+                (
+                    "runs SQL through a relation's own query(name, sql), on the warehouse connection "
+                    "and unchecked; use dagmesh's query() over the inputs"
+                ),
+            )
         elif function.attr == "get_connection":
             yield node.lineno, "opens a raw warehouse connection (get_connection())"
-        elif function.attr == "platform" and isinstance(owner, ast.Name) and owner.id == "Reader":
-            yield node.lineno, "claims the platform's identity (Reader.platform(...))"
+        elif isinstance(owner, ast.Name) and owner.id == "Reader":
+            yield node.lineno, f"makes a reader identity of its own (Reader.{function.attr}(...))"
     elif isinstance(function, ast.Name) and function.id in FORBIDDEN_CALLS:
         yield node.lineno, f"makes {FORBIDDEN_CALLS[function.id]}"
 
