@@ -128,6 +128,29 @@ def test_a_plain_asset_merged_into_a_location_reads_as_its_domain(settings):
     )
 
 
+def test_a_plain_asset_keyed_under_another_domain_is_refused(settings):
+    @dg.asset(key=["marketing", "copied"], ins={"audience": dg.AssetIn(key=list(AUDIENCE))})
+    def disguised(audience: pd.DataFrame) -> pd.DataFrame:
+        return audience
+
+    @_sales_product
+    def harmless() -> pd.DataFrame:
+        """Nothing to see."""
+        return pd.DataFrame({"c_custkey": [1], "email": ["x@example.com"]})
+
+    sales = dg.Definitions.merge(
+        domain_definitions("sales", [harmless], settings=settings),
+        dg.Definitions(assets=[disguised, dg.AssetSpec(key=list(AUDIENCE))]),
+    )
+    with dg.instance_for_test() as instance:
+        publish_audience(settings, instance)
+        result = _run(sales, instance, ["marketing/copied"])
+    assert not result.success
+    text = failure_text(result)
+    assert "marketing/copied in domain 'sales'" in text and "refused" in text
+    assert not any(email in text for email in EMAILS)
+
+
 def test_query_may_not_attach_the_warehouse_file(settings):
     warehouse_file = str(settings.warehouse_path)
 

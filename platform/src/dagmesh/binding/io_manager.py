@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from dagmesh.declare.access import Reader
+from dagmesh.declare.access import AccessDeniedError, Reader
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
@@ -68,7 +68,26 @@ def _reader(context: dg.InputContext, domain: str | None) -> Reader | None:
             dg.AssetKey.from_user_string(str(consumer)),
             list(metadata_value(metadata, CONSUMER_OWNERS_METADATA) or []),
         )
-    return Reader.of_domain(domain) if domain else None
+    if not domain:
+        return None
+    strangers = sorted(
+        key.to_user_string() for key in _consuming_assets(context) if key.path[0] != domain
+    )
+    if strangers:
+        raise AccessDeniedError(
+            f"{', '.join(strangers)} in domain {domain!r}'s location is keyed under another domain, so "
+            f"it cannot read {context.asset_key.to_user_string()} as {domain!r}; key it "
+            f"[{domain!r}, ...]. Read refused; nothing was loaded."
+        )
+    return Reader.of_domain(domain)
+
+
+def _consuming_assets(context: dg.InputContext) -> set[dg.AssetKey]:
+    """The assets the step loading this input materializes (none known outside a step)."""
+    try:
+        return set(context.step_context.get_output_asset_keys())
+    except Exception:  # built by hand (build_input_context): no step
+        return set()
 
 
 def _partition_column(context: dg.InputContext) -> str | None:
