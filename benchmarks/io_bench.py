@@ -25,6 +25,7 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from benchmarks.data import BenchOrders, orders_frame
 from benchmarks.timing import compare
+from dagmesh.declare.access import Reader
 from dagmesh.declare.contract import read_contract
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
 
@@ -58,7 +59,7 @@ def _reader(side: str, database: str) -> Callable[[], pd.DataFrame]:
         return lambda: stock.load_input(in_context)
     if side == "dagmesh":
         warehouse = MeshWarehouse(database=database)
-        return lambda: warehouse.read(("bench", "orders"))
+        return lambda: warehouse.read(("bench", "orders"), reader=Reader.platform("benchmarks"))
     return lambda: _raw_read(database)
 
 

@@ -24,6 +24,7 @@ from dagmesh.storage.sources.tpch import official_answer, tpch_connection
 from dagmesh.storage.warehouse import MeshWarehouse
 from dagmesh.tools.run_instance import for_concurrent_runs
 from dagmesh.tools.runner import plan, run_mesh
+from tests.helpers.readers import TRUSTED
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "workspace.yaml"
@@ -164,11 +165,11 @@ def test_consumers_receive_exact_types(mesh):
     """What a consumer product gets as its input frame: money as Arrow decimals, days as Arrow dates."""
     _, _, settings, _ = mesh
     warehouse = MeshWarehouse(database=str(settings.warehouse_path))
-    line_items = warehouse.read(("sales", "line_items"))
+    line_items = warehouse.read(("sales", "line_items"), reader=TRUSTED)
     assert line_items["l_extendedprice"].dtype == pd.ArrowDtype(pa.decimal128(15, 2))
     assert line_items["l_shipdate"].dtype == pd.ArrowDtype(pa.date32())
     assert line_items["l_orderkey"].dtype == "int64"
-    summary = warehouse.read(("sales", "pricing_summary"))
+    summary = warehouse.read(("sales", "pricing_summary"), reader=TRUSTED)
     assert summary["sum_charge"].dtype == pd.ArrowDtype(pa.decimal128(38, 6))
     assert summary["avg_qty"].dtype == "float64"
 

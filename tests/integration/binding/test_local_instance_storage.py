@@ -167,4 +167,3 @@ def test_schema_facts_are_remembered_only_once_true(tmp_path):
     with storage.index_connection() as conn:
         conn.exec_driver_sql("CREATE TABLE made_later (x INTEGER)")
     assert storage.has_table("made_later")  # an absent table is looked up again, not remembered
-

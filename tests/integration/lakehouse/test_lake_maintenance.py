@@ -27,6 +27,7 @@ from dagmesh.governance.maintenance import OP_NAME, lake_maintenance
 from dagmesh.storage.lake_maintenance import CLEANUP_DELAY_ENV, RETENTION_ENV
 from dagmesh.storage.settings import HOME_ENV, LAKE_DATA_ENV, WAREHOUSE_ENV, MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
+from tests.helpers.readers import TRUSTED
 
 ORDERS = PublishTarget(
     product="sales/orders", table=("sales", "orders"), contract=None, version="1.0.0"
@@ -209,7 +210,9 @@ def test_maintenance_compacts_expires_and_cleans_up_keeping_the_served_versions(
     assert [e["snapshot"] for e in history] == [None, None, None, *mid_orders, new_orders]
     assert [e["snapshot"] for e in lake.warehouse.history(LEGACY.table)] == [None, legacy_latest]
     pd.testing.assert_frame_equal(
-        lake.warehouse.read(LEGACY.table, as_of=legacy_latest), orders(11), check_dtype=False
+        lake.warehouse.read(LEGACY.table, as_of=legacy_latest, reader=TRUSTED),
+        orders(11),
+        check_dtype=False,
     )
     # the data is exactly what it was
     assert {t: lake.rows(t) for t in current} == current

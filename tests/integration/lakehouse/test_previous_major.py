@@ -17,6 +17,7 @@ from dagmesh import SLO, Relation, data_product, domain_definitions, query
 from dagmesh.governance.sensors import versions
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MajorNotServedError, MeshWarehouse
+from tests.helpers.readers import TRUSTED
 
 OWNERS = ["team:shop"]
 DAY = SLO(max_lag=timedelta(days=1))
@@ -112,9 +113,9 @@ def test_pinned_consumers_read_the_previous_major_until_it_is_retired(backend):
     assert _run(_orders("2.0.0"), instance).success  # the major bump: v1 is kept beside it
     assert _run(consumers, instance).success
     for product in ("pandas_sums", "sql_sums"):
-        frame = warehouse.read(("ops", product))
+        frame = warehouse.read(("ops", product), reader=TRUSTED)
         assert frame.to_dict("records") == [{"orders": 3, "amount": 60.0}], product
-    assert list(warehouse.read(("shop", "orders")).columns) == ["order_id", "total"]
+    assert list(warehouse.read(("shop", "orders"), reader=TRUSTED).columns) == ["order_id", "total"]
 
     findings = versions(instance, warehouse, [])
     assert [(f.product, f.detail) for f in findings] == [
@@ -134,7 +135,9 @@ def test_pinned_consumers_read_the_previous_major_until_it_is_retired(backend):
         messages.append(error.message)
     assert len(messages) == 2 and all("does not serve major 1" in m for m in messages), messages
     # the consumers' last good publication stays
-    assert warehouse.read(("ops", "sql_sums")).to_dict("records") == [{"orders": 3, "amount": 60.0}]
+    assert warehouse.read(("ops", "sql_sums"), reader=TRUSTED).to_dict("records") == [
+        {"orders": 3, "amount": 60.0}
+    ]
 
 
 def test_a_pin_to_a_major_never_served_is_refused(backend):

@@ -15,6 +15,7 @@ from dagmesh.storage.warehouse import (
     PublishTarget,
     _with_retries,
 )
+from tests.helpers.readers import TRUSTED
 
 TARGET = PublishTarget(product="shop/n", table=("shop", "n"), contract=None, owners=("team:shop",))
 
@@ -44,7 +45,7 @@ def _real_conflict(warehouse: MeshWarehouse) -> duckdb.TransactionException:
 def test_a_lost_conflict_is_retried_then_named_and_publishes_nothing(warehouse):
     error = _real_conflict(warehouse)
     assert "conflict" in str(error).lower()
-    assert len(warehouse.read(TARGET.table)) == 5  # the loser left nothing
+    assert len(warehouse.read(TARGET.table, reader=TRUSTED)) == 5  # the loser left nothing
 
     attempts = []
 
@@ -58,7 +59,7 @@ def test_a_lost_conflict_is_retried_then_named_and_publishes_nothing(warehouse):
     assert len(attempts) == 4  # the first try and three retries
     assert "shop/n (owners: team:shop)" in message
     assert "Nothing of this publish was published; the last good version stays" in message
-    assert len(warehouse.read(TARGET.table)) == 5
+    assert len(warehouse.read(TARGET.table, reader=TRUSTED)) == 5
 
     flaky = iter([error])
 

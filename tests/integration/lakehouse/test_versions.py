@@ -20,6 +20,7 @@ from dagmesh.binding.asset import ROLLBACK_TAG
 from dagmesh.core.errors import DagmeshError
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse, TimeTravelUnavailableError
+from tests.helpers.readers import TRUSTED
 
 TABLE = ("shop", "counts")
 ROUND = {"rows": 10}
@@ -84,14 +85,14 @@ def test_history_time_travel_and_rollback_through_dagster(on_lake):
     materialized = instance.get_latest_materialization_event(dg.AssetKey(list(TABLE)))
     assert materialized.asset_materialization.metadata["dagmesh/snapshot"].value == snapshots[-1]
 
-    first = warehouse.read(TABLE, as_of=snapshots[0])
+    first = warehouse.read(TABLE, as_of=snapshots[0], reader=TRUSTED)
     assert sorted(first["n"]) == list(range(10))
-    assert len(warehouse.read(TABLE, as_of=moments[1])) == 20
-    assert len(warehouse.read(TABLE)) == 30
+    assert len(warehouse.read(TABLE, as_of=moments[1], reader=TRUSTED)) == 20
+    assert len(warehouse.read(TABLE, reader=TRUSTED)) == 30
 
     rolled = _materialize(defs, instance, tags={ROLLBACK_TAG: str(snapshots[0])})
     assert rolled.success
-    assert sorted(warehouse.read(TABLE)["n"]) == list(range(10))
+    assert sorted(warehouse.read(TABLE, reader=TRUSTED)["n"]) == list(range(10))
     after = warehouse.history(TABLE)
     assert [e["row_count"] for e in after] == [10, 20, 30, 10]
     assert after[-1]["run_id"] == rolled.run_id and after[-1]["snapshot"] > snapshots[-1]
@@ -100,7 +101,7 @@ def test_history_time_travel_and_rollback_through_dagster(on_lake):
     )
     assert next(iter(check.values())).status.value == "SUCCEEDED"  # audited like any publish
     # nothing was deleted: the rolled-over version is still there
-    assert len(warehouse.read(TABLE, as_of=snapshots[-1])) == 30
+    assert len(warehouse.read(TABLE, as_of=snapshots[-1], reader=TRUSTED)) == 30
 
 
 def test_a_rollback_to_a_snapshot_that_is_not_a_publication_publishes_nothing(on_lake):
@@ -114,7 +115,7 @@ def test_a_rollback_to_a_snapshot_that_is_not_a_publication_publishes_nothing(on
         failure = failure.cause
     assert "is not one of its publications" in failure.message
     assert warehouse.history(TABLE) == before
-    assert len(warehouse.read(TABLE)) == 5
+    assert len(warehouse.read(TABLE, reader=TRUSTED)) == 5
 
 
 def test_the_duckdb_file_keeps_history_and_says_what_needs_the_lakehouse(tmp_path, monkeypatch):
@@ -127,12 +128,12 @@ def test_the_duckdb_file_keeps_history_and_says_what_needs_the_lakehouse(tmp_pat
         history = warehouse.history(TABLE)
         assert [(e["row_count"], e["snapshot"]) for e in history] == [(3, None)]
         with pytest.raises(TimeTravelUnavailableError, match="needs the lakehouse backend"):
-            warehouse.read(TABLE, as_of=1)
+            warehouse.read(TABLE, as_of=1, reader=TRUSTED)
         result = _materialize(defs, instance, tags={ROLLBACK_TAG: "1"})
         assert not result.success
-        assert len(warehouse.read(TABLE)) == 3
+        assert len(warehouse.read(TABLE, reader=TRUSTED)) == 3
     with pytest.raises(DagmeshError):
-        warehouse.read(TABLE, as_of="yesterday")  # type: ignore[arg-type]
+        warehouse.read(TABLE, as_of="yesterday", reader=TRUSTED)  # type: ignore[arg-type]
 
 
 class Monthly(pa.DataFrameModel):
@@ -172,9 +173,9 @@ def test_a_partitioned_product_is_rolled_back_whole_through_dagster(on_lake):
         assert _materialize(defs, instance, tags=everything).success
     snapshots = [e["snapshot"] for e in warehouse.history(("shop", "monthly"))]
     assert len(snapshots) == 2
-    assert warehouse.read(("shop", "monthly"))["n"].tolist() == [2, 2, 2]
+    assert warehouse.read(("shop", "monthly"), reader=TRUSTED)["n"].tolist() == [2, 2, 2]
     rolled = _materialize(defs, instance, tags={ROLLBACK_TAG: str(snapshots[0]), **everything})
     assert rolled.success
-    assert warehouse.read(("shop", "monthly"))["n"].tolist() == [1, 1, 1]
+    assert warehouse.read(("shop", "monthly"), reader=TRUSTED)["n"].tolist() == [1, 1, 1]
     assert len(warehouse.history(("shop", "monthly"))) == 3
     assert instance.get_materialized_partitions(key) == {"2024-01-01", "2024-02-01", "2024-03-01"}

@@ -47,6 +47,7 @@ from pandera.typing import Series
 from dagmesh.core.errors import ContractViolation, DagmeshError
 from dagmesh.declare.contract import Contract, ContractDefinitionError, read_contract
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
+from tests.helpers.readers import TRUSTED
 
 # -- column kinds ---------------------------------------------------------------------------------
 
@@ -1301,7 +1302,7 @@ def judge_publication(
         )
         return Outcome(SOUNDNESS, findings)
     try:
-        published = warehouse.read(table)
+        published = warehouse.read(table, reader=TRUSTED)
     except Exception as error:
         return Outcome(
             SOUNDNESS, (Finding(f"read raised {type(error).__name__}", str(error)[:300]),)

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 
 from dagmesh.declare.contract import read_contract
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
+from tests.helpers.readers import TRUSTED
 from tests.integration.storage.contract_generators import (
     COMPLETENESS,
     DELIBERATE,
@@ -136,7 +137,7 @@ def test_published_table_reads_back_with_the_contract_dtype(tmp_path: Path, kind
     warehouse = MeshWarehouse(database=str(tmp_path / "w.duckdb"))
     target = PublishTarget(product="t/p", table=("t", "p"), contract=contract, owners=["team:t"])
     warehouse.publish(target, frame)
-    published = warehouse.read(("t", "p"))
+    published = warehouse.read(("t", "p"), reader=TRUSTED)
     expected = contract_pandas_dtype(model.to_schema().columns["a"].dtype)
     assert published["a"].dtype == expected, f"read gave {published['a'].dtype}, not {expected}"
     pd.testing.assert_frame_equal(published, frame)

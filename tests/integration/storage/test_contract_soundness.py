@@ -24,6 +24,7 @@ from dagmesh.core.errors import ContractViolation, DagmeshError
 from dagmesh.declare.contract import read_contract
 from dagmesh.declare.volume import Volume
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
+from tests.helpers.readers import TRUSTED
 
 OWNER = "team:sound"
 
@@ -59,7 +60,7 @@ def publishes(warehouse: MeshWarehouse, model, frame: pd.DataFrame, name: str = 
         warehouse.publish(goal, frame)
     except ContractViolation:
         return False
-    published = warehouse.read(goal.table)
+    published = warehouse.read(goal.table, reader=TRUSTED)
     goal.contract.published_schema().validate(published, lazy=True)
     return True
 
@@ -168,7 +169,7 @@ def test_tz_aware_values_fail_a_naive_contract(warehouse):
 def test_timestamps_round_trip_exactly_whatever_the_host_zone(warehouse, host_time_zone):
     naive = pd.DataFrame({"at": pd.to_datetime(["2024-03-01 12:00:00.123456789", None])})
     assert publishes(warehouse, Naive, naive, name="naive")
-    assert_frame_equal(warehouse.read(("sound", "naive")), naive)
+    assert_frame_equal(warehouse.read(("sound", "naive"), reader=TRUSTED), naive)
     berlin = pd.DataFrame(
         {
             "at": pd.to_datetime(["2024-03-31 01:30", "2024-10-27 02:30"]).tz_localize(
@@ -177,7 +178,7 @@ def test_timestamps_round_trip_exactly_whatever_the_host_zone(warehouse, host_ti
         }
     )
     assert publishes(warehouse, Berlin, berlin, name="berlin")
-    assert_frame_equal(warehouse.read(("sound", "berlin")), berlin)
+    assert_frame_equal(warehouse.read(("sound", "berlin"), reader=TRUSTED), berlin)
 
 
 def test_tz_aware_nanoseconds_are_refused_not_truncated(warehouse):
@@ -256,7 +257,7 @@ def test_coerce_converts_as_pandera_does(warehouse):
     frame = pd.DataFrame({"count": ["1", "2"], "text": [1, 2.5]})
     expected = Coerced.validate(frame.copy())
     assert publishes(warehouse, Coerced, frame)
-    assert_frame_equal(warehouse.read(("sound", "p")), expected)
+    assert_frame_equal(warehouse.read(("sound", "p"), reader=TRUSTED), expected)
     assert frame["count"].tolist() == ["1", "2"]  # the product's own frame is not modified
     assert "coerce_dtype" in refused(
         warehouse, Coerced, pd.DataFrame({"count": ["x"], "text": ["a"]})
@@ -326,14 +327,16 @@ def test_partition_uniqueness_counts_the_other_partitions(warehouse):
         warehouse.publish(goal, events([2, 3], 2), window(2))
     warehouse.publish(goal, events([1, 2], 1), window(1))  # rewriting its own partition is fine
     warehouse.publish(goal, events([3], 2), window(2))
-    assert sorted(warehouse.read(goal.table)["event_id"]) == [1, 2, 3]
+    assert sorted(warehouse.read(goal.table, reader=TRUSTED)["event_id"]) == [1, 2, 3]
 
 
 def test_an_added_column_migrates_the_partitioned_table(warehouse):
     warehouse.publish(target(Events, partition_column="day"), events([1], 1), window(1))
     wider = target(EventsWithSource, partition_column="day", version="1.1.0")
     warehouse.publish(wider, events([2], 2, source=["web"]), window(2))
-    published = warehouse.read(wider.table).sort_values("event_id", ignore_index=True)
+    published = warehouse.read(wider.table, reader=TRUSTED).sort_values(
+        "event_id", ignore_index=True
+    )
     assert published["source"].tolist() == [None, "web"]
     EventsWithSource.validate(published)
 
@@ -345,12 +348,16 @@ def test_a_breaking_change_needs_a_major_version(warehouse):
         warehouse.publish(
             target(EventsRetyped, partition_column="day", version="1.1.0"), retyped, window(2)
         )
-    assert warehouse.read(("sound", "p"))["event_id"].tolist() == [1]  # nothing lost
+    assert warehouse.read(("sound", "p"), reader=TRUSTED)["event_id"].tolist() == [
+        1
+    ]  # nothing lost
     warehouse.publish(
         target(EventsRetyped, partition_column="day", version="2.0.0"), retyped, window(2)
     )
-    assert warehouse.read(("sound", "p"))["event_id"].tolist() == ["a"]
-    assert warehouse.read(("sound", "p__v1"))["event_id"].tolist() == [1]  # the old major is kept
+    assert warehouse.read(("sound", "p"), reader=TRUSTED)["event_id"].tolist() == ["a"]
+    assert warehouse.read(("sound", "p__v1"), reader=TRUSTED)["event_id"].tolist() == [
+        1
+    ]  # the old major is kept
 
 
 # -- 8. masked columns and their published contract ------------------------------------------------
@@ -368,7 +375,7 @@ class Contacts(pa.DataFrameModel):
 def test_masked_columns_never_fail_their_published_contract(warehouse):
     frame = pd.DataFrame({"email": ["a@x.org", "b@x.org"], "hashed": ["a@x.org", "b@x.org"]})
     assert publishes(warehouse, Contacts, frame)  # publishes() validates the published contract
-    published = warehouse.read(("sound", "p"))
+    published = warehouse.read(("sound", "p"), reader=TRUSTED)
     assert published["email"].tolist() == ["[redacted]"] * 2
     assert published["hashed"].str.fullmatch("[0-9a-f]{64}").all()
     with pytest.raises(SchemaErrors):
@@ -431,7 +438,7 @@ def test_a_column_named_rowid_reads_back_in_order(warehouse):
 
     frame = pd.DataFrame({"rowid": np.arange(400_000, 0, -1)})
     assert publishes(warehouse, Rows, frame)
-    assert_frame_equal(warehouse.read(("sound", "p")), frame)
+    assert_frame_equal(warehouse.read(("sound", "p"), reader=TRUSTED), frame)
 
 
 def test_an_empty_frame_does_not_replace_a_product_unless_allowed(warehouse):
@@ -444,9 +451,9 @@ def test_an_empty_frame_does_not_replace_a_product_unless_allowed(warehouse):
         warehouse.publish(target(Orders), empty)
     text = str(raised.value)
     assert "sound/p" in text and OWNER in text and "0 rows would replace 3" in text
-    assert len(warehouse.read(("sound", "p"))) == 3
+    assert len(warehouse.read(("sound", "p"), reader=TRUSTED)) == 3
     warehouse.publish(target(Orders, volume=Volume(allow_empty=True)), empty)
-    assert len(warehouse.read(("sound", "p"))) == 0
+    assert len(warehouse.read(("sound", "p"), reader=TRUSTED)) == 0
 
 
 def test_a_large_drop_is_refused_when_the_product_says_so(warehouse):
@@ -525,6 +532,6 @@ def test_exact_types_survive_publish_and_read(warehouse):
         }
     )
     assert publishes(warehouse, Exact, frame)
-    assert_frame_equal(warehouse.read(("sound", "p")), frame)
+    assert_frame_equal(warehouse.read(("sound", "p"), reader=TRUSTED), frame)
     money = frame.assign(price=frame["price"].astype("float64"))
     assert "dtype(decimal128(15, 2)[pyarrow])" in refused(warehouse, Exact, money)

@@ -18,6 +18,7 @@ from dagmesh import MeshWarehouse
 from dagmesh.declare.contract import read_contract
 from dagmesh.storage.reads import ROW_GROUP, read_whole_table, row_ranges
 from dagmesh.storage.warehouse import PartitionWindow, PublishTarget
+from tests.helpers.readers import TRUSTED
 
 ROWS = 3 * ROW_GROUP + 1234
 
@@ -64,7 +65,7 @@ def test_a_large_read_is_split_and_returns_the_published_frame_in_order(warehous
     with warehouse.get_connection() as con:
         ranges, rows = row_ranges(con, '"reads"."events"')
 
-    read = warehouse.read(("reads", "events"))
+    read = warehouse.read(("reads", "events"), reader=TRUSTED)
 
     assert len(ranges) >= 2 and rows == ROWS  # the split path runs, on more than one thread
     pd.testing.assert_frame_equal(read, frame, check_dtype=False)
@@ -114,7 +115,7 @@ def test_a_republish_during_the_read_is_not_mixed_into_it(warehouse, monkeypatch
 
     monkeypatch.setattr(warehouse_module, "_publication_marker", publish_after_the_pieces)
 
-    read = warehouse.read(("reads", "events"))
+    read = warehouse.read(("reads", "events"), reader=TRUSTED)
 
     assert len(calls) == 2  # the split path ran and checked the version before and after
     pd.testing.assert_frame_equal(read, second, check_dtype=False)
@@ -165,15 +166,17 @@ def test_batched_reads_are_the_table_in_order_with_its_published_dtypes(warehous
     warehouse.publish(
         PublishTarget("bank/money", ("bank", "money"), contract, ("team:bank",)), frame
     )
-    whole = warehouse.read(("bank", "money"))
-    batches = list(warehouse.read_batches(("bank", "money"), rows=10_000))
+    whole = warehouse.read(("bank", "money"), reader=TRUSTED)
+    batches = list(warehouse.read_batches(("bank", "money"), rows=10_000, reader=TRUSTED))
     assert [len(b) for b in batches] == [10_000, 10_000, 5_001]
     joined = pd.concat(batches, ignore_index=True)
     pd.testing.assert_frame_equal(joined, whole)
     assert dict(joined.dtypes) == dict(frame.dtypes)
-    (only,) = list(warehouse.read_batches(("bank", "money"), columns=["score"], rows=rows))
+    (only,) = list(
+        warehouse.read_batches(("bank", "money"), columns=["score"], rows=rows, reader=TRUSTED)
+    )
     pd.testing.assert_series_equal(only["score"], frame["score"])
     with pytest.raises(ValueError):
-        next(warehouse.read_batches(("bank", "money"), rows=0))
+        next(warehouse.read_batches(("bank", "money"), rows=0, reader=TRUSTED))
     with pytest.raises(warehouse_module.MissingUpstreamError):
-        next(warehouse.read_batches(("bank", "nothing")))
+        next(warehouse.read_batches(("bank", "nothing"), reader=TRUSTED))

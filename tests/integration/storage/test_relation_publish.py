@@ -28,6 +28,7 @@ from dagmesh import ContractShapeError, ContractViolation, DagmeshError, query
 from dagmesh.declare.contract import Contract, read_contract
 from dagmesh.storage.engine import RelationBindingError, engine_session
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget
+from tests.helpers.readers import TRUSTED
 
 Money = Annotated[pd.ArrowDtype, pyarrow.decimal128(15, 2)]
 Day = Annotated[pd.ArrowDtype, pyarrow.date32()]
@@ -393,7 +394,7 @@ def test_nan_in_a_nullable_float64_column_is_published_as_null(warehouse, con, c
     ).fetchall()
     assert stored[1] == (2, True, None)
     assert all(row[1:] == (False, False) for i, row in enumerate(stored) if i != 1)
-    back = warehouse.read(TABLE)
+    back = warehouse.read(TABLE, reader=TRUSTED)
     assert back["ratio"].dtype == "float64" and back["ratio"].isna().tolist() == [
         False,
         True,
@@ -421,7 +422,7 @@ def test_nan_is_null_in_float64_and_a_value_in_Float64(warehouse, con):
         "SELECT plain IS NULL, masked IS NULL, isnan(masked) FROM shop.floats"
     ).fetchall()
     assert stored == [(True, False, True), (False, True, None)]
-    back = warehouse.read(("shop", "floats"))
+    back = warehouse.read(("shop", "floats"), reader=TRUSTED)
     assert back["masked"].dtype == "Float64"
     assert back["masked"].isna().tolist() == [False, True]
     values = back["masked"].to_numpy(dtype=float, na_value=-1.0)
@@ -490,7 +491,7 @@ def test_a_published_relation_reads_back_with_its_contract_dtypes_despite_nulls(
     except ContractViolation:
         assert not warehouse.table_exists(("shop", "counts"))
         return
-    back = warehouse.read(("shop", "counts"))
+    back = warehouse.read(("shop", "counts"), reader=TRUSTED)
     assert back["count"].dtype == "int64" and back["flag"].dtype == "bool", back.dtypes.to_dict()
     NullableNumpy.validate(back)
 
@@ -513,7 +514,7 @@ def test_a_published_timestamptz_is_readable_as_its_nanosecond_contract_dtype(
     except ContractViolation:
         assert not warehouse.table_exists(("shop", "stamped"))
         return
-    back = warehouse.read(("shop", "stamped"))
+    back = warehouse.read(("shop", "stamped"), reader=TRUSTED)
     assert str(back["at"].dtype) == "datetime64[ns, UTC]"
     Stamped.validate(back)
 
@@ -542,7 +543,9 @@ def test_a_collated_string_column_is_audited_and_published_as_pandas_compares_st
         assert failed.column == "account" and (failed.check.startswith("isin") or collation)
         assert not warehouse.table_exists(("shop", "accounts"))
         return
-    Accounts.validate(warehouse.read(("shop", "accounts")))  # pandera: 'cash' is not allowed
+    Accounts.validate(
+        warehouse.read(("shop", "accounts"), reader=TRUSTED)
+    )  # pandera: 'cash' is not allowed
     (collated,) = con.execute(
         "SELECT COUNT(*) FROM shop.accounts WHERE account = 'CASH'"
     ).fetchone()
@@ -659,4 +662,10 @@ def test_a_step_that_reuses_no_name_publishes_through_query(warehouse, con):
         relation = query("SELECT * FROM src ORDER BY order_id DESC", src=source)
         result = warehouse.publish_relation(target(contract), con, relation)
     assert result.rows == ROWS and leftovers(con) == []
-    assert warehouse.read(TABLE)["order_id"].sort_values().tolist() == [1, 2, 3, 4, 5]
+    assert warehouse.read(TABLE, reader=TRUSTED)["order_id"].sort_values().tolist() == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]

@@ -17,6 +17,7 @@ from dagmesh import SLO, data_product, domain_definitions
 from dagmesh.declare.contract import read_contract
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
+from tests.helpers.readers import TRUSTED
 from tests.helpers.sql_injection import EVIL, Evil
 
 
@@ -41,14 +42,17 @@ def test_injection_through_column_names_and_check_values(warehouse):
     assert _sentinel_intact(warehouse)
     good = pd.DataFrame({EVIL: ["'); DROP TABLE sentinel.keep; --", None]})
     warehouse.publish(PublishTarget("evil/t", ("evil", "t"), None, ()), good)
-    assert warehouse.read(("evil", "t"))[EVIL].tolist()[0] == "'); DROP TABLE sentinel.keep; --"
+    assert (
+        warehouse.read(("evil", "t"), reader=TRUSTED)[EVIL].tolist()[0]
+        == "'); DROP TABLE sentinel.keep; --"
+    )
     assert _sentinel_intact(warehouse)
 
 
 def test_injection_through_schema_and_table_names(warehouse):
     table = ('x"; DROP TABLE sentinel.keep; --', "t")
     warehouse.publish(PublishTarget("weird", table, None, ()), pd.DataFrame({"a": [1]}))
-    assert warehouse.read(table)["a"].tolist() == [1]
+    assert warehouse.read(table, reader=TRUSTED)["a"].tolist() == [1]
     assert _sentinel_intact(warehouse)
 
 
@@ -79,5 +83,5 @@ def test_partition_windows_are_parameters(tmp_path, warehouse):
             assert dg.materialize(
                 defs.assets, resources=defs.resources, instance=instance, partition_key=key
             ).success
-    assert warehouse.read(("p", "daily"))["n"].tolist() == [1, 1]
+    assert warehouse.read(("p", "daily"), reader=TRUSTED)["n"].tolist() == [1, 1]
     assert _sentinel_intact(warehouse)

@@ -14,6 +14,7 @@ from dagmesh import ContractViolation
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.contract import read_contract
 from dagmesh.storage.warehouse import MeshWarehouse, PublishTarget
+from tests.helpers.readers import TRUSTED
 from tests.integration.measures import Measures
 
 
@@ -29,7 +30,7 @@ def test_odd_column_names_are_published_audited_and_read_back(tmp_path):
     frame = pd.DataFrame({"select": [1, 2], 'a"b': ["x", "y"], "naïve col": ["é", "ü"]})
     result = warehouse.publish(target, frame)
     assert result.audit.passed and result.rows == 2
-    back = warehouse.read(("odd", "names"))
+    back = warehouse.read(("odd", "names"), reader=TRUSTED)
     assert list(back.columns) == ["select", 'a"b', "naïve col"]
     assert back.to_dict("list") == frame.to_dict("list")
 
@@ -44,7 +45,7 @@ def test_a_violation_keeps_the_previous_version_readable(tmp_path):
         warehouse.publish(
             target, pd.DataFrame({"id": [1, 1], "amount": [-1.0, 2.0], "label": ["x", "y"]})
         )
-    assert warehouse.read(("odd", "measures")).to_dict("list") == {
+    assert warehouse.read(("odd", "measures"), reader=TRUSTED).to_dict("list") == {
         "id": [1],
         "amount": [1.0],
         "label": ["ok"],
@@ -59,6 +60,6 @@ def test_a_warehouse_file_named_like_a_domain_is_refused_with_a_clear_error(tmp_
     with pytest.raises(DagmeshError, match=r"ledger/entries: the warehouse file ledger\.duckdb"):
         warehouse.publish(target, pd.DataFrame({"x": [1]}))
     with pytest.raises(DagmeshError, match="another name"):
-        warehouse.read(("ledger", "entries"))
+        warehouse.read(("ledger", "entries"), reader=TRUSTED)
     with duckdb.connect(str(tmp_path / "ledger.duckdb")) as con:  # nothing was written
         assert con.execute("SELECT COUNT(*) FROM information_schema.tables").fetchone()[0] == 0

@@ -15,6 +15,7 @@ import pytest
 
 from dagmesh.governance import PolicyViolationError
 from dagmesh.governance.interfaces import published_interfaces
+from dagmesh.registry.odcs import ContractDocumentError
 from dagmesh.registry.store import producer_folder
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -146,3 +147,31 @@ def test_cross_domain_read_of_an_internal_product_fails_at_load_time(tmp_path, m
         "internal",
     ):
         assert part in text, part
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- access: public\n- owners: []\n", "expected a mapping"),
+        ("apiVersion: v3.0.2\ncustomProperties: public\n", "not a list of {property, value}"),
+        ("apiVersion: v3.0.2\ncustomProperties: [{property: owners, value: []}]\n", "None"),
+        ("customProperties: [{property: access, value: open}]\n", "'open'"),
+    ],
+)
+def test_a_registry_file_that_is_not_a_published_contract_stops_its_consumers(
+    project, monkeypatch, text, problem
+):
+    """Read as public, a malformed registry file would let every consumer past the load-time check:
+    the lookup refuses it, naming the product, the file and what to do."""
+    (project / "teams/finance/contracts/ledger/v1.odcs.yaml").write_text(text)
+    with pytest.raises(ContractDocumentError) as raised:
+        published_interfaces([LEDGER], project)
+    message = str(raised.value)
+    for part in ("finance/ledger", "v1.odcs.yaml", problem, "dagmesh publish"):
+        assert part in message, part
+    # The consumer's location stops too, with the same line.
+    (project / "web_view.py").write_text(CONSUMER)
+    monkeypatch.setenv("DAGMESH_HOME", str(project / "home"))
+    spec = importlib.util.spec_from_file_location("web_view", project / "web_view.py")
+    with pytest.raises(ContractDocumentError):
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))

@@ -26,6 +26,7 @@ from dagmesh.core.errors import (
     ProductFailedError,
 )
 from dagmesh.core.interrupts import computing
+from dagmesh.declare.access import Reader, reading_as
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
@@ -33,10 +34,17 @@ from dagmesh.declare.interface import (
     ColumnInterface,
     ProductInterface,
 )
-from dagmesh.declare.product import CONTEXT_PARAM, DataProduct, ProductKind, check_parameters
+from dagmesh.declare.product import (
+    CONTEXT_PARAM,
+    SQL_ATTRIBUTE,
+    DataProduct,
+    ProductKind,
+    check_parameters,
+)
 from dagmesh.storage.audit import AuditResult
 from dagmesh.storage.engine import engine_session
 from dagmesh.storage.settings import MeshSettings
+from dagmesh.storage.sql_guard import column_sources
 from dagmesh.storage.warehouse import MeshWarehouse, PartitionWindow, PublishTarget, table_for_key
 
 CONTRACT_CHECK = "contract"
@@ -88,7 +96,25 @@ def product_interface(product: DataProduct, domain: str) -> ProductInterface:
         columns=tuple(
             ColumnInterface.from_table_column(c) for c in product.contract.table_schema().columns
         ),
+        lineage=_sql_lineage(product, domain),
     )
+
+
+def _sql_lineage(product: DataProduct, domain: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A SQL product's columns and the input columns each is computed from (`column_sources`); a
+    column traced to a table it cannot tell is traced to each input."""
+    sql = getattr(product.fn, SQL_ATTRIBUTE, None)
+    if not isinstance(sql, str):
+        return ()
+    inputs = {param: ref.resolve(domain) for param, ref in product.inputs.items()}
+    lineage = []
+    for column, sources in column_sources(sql).items():
+        refs: list[str] = []
+        for table, name in sources:
+            keys = [inputs[table]] if table in inputs else [] if table else list(inputs.values())
+            refs += [f"{key.to_user_string()}.{name}" for key in keys]
+        lineage.append((column, tuple(dict.fromkeys(refs))))
+    return tuple(lineage)
 
 
 def declared_product(asset: dg.AssetsDefinition) -> DataProduct | None:
@@ -278,15 +304,17 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
         run_target = replace(target, run_id=context.run.run_id)
         rollback_to = context.run.tags.get(ROLLBACK_TAG)
         try:
-            if rollback_to is not None:
-                result = warehouse.republish(run_target, _snapshot_id(rollback_to, key))
-            elif relational:
-                result = _publish_in_warehouse(
-                    context, product, domain, run_target, warehouse, kwargs, upstreams, pins
-                )
-            else:
-                frame = _computed(product, key, kwargs)
-                result = warehouse.publish(run_target, frame, _partition_window(context))
+            # Every read the product's code makes (query(), the warehouse resource) is its own.
+            with reading_as(Reader.product(key, product.owners)):
+                if rollback_to is not None:
+                    result = warehouse.republish(run_target, _snapshot_id(rollback_to, key))
+                elif relational:
+                    result = _publish_in_warehouse(
+                        context, product, domain, run_target, warehouse, kwargs, upstreams, pins
+                    )
+                else:
+                    frame = _computed(product, key, kwargs)
+                    result = warehouse.publish(run_target, frame, _partition_window(context))
         except (ContractViolation, ContractShapeError) as error:
             yield dg.AssetCheckResult(
                 check_name=CONTRACT_CHECK,

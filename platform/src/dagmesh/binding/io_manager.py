@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from dagmesh.binding.reads import refuse_unreadable
+from dagmesh.declare.access import AccessDeniedError, Reader
 from dagmesh.declare.interface import (
     CONSUMER_METADATA,
     CONSUMER_OWNERS_METADATA,
@@ -39,8 +39,7 @@ class MeshIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         upstream = context.asset_key
-        consumer = _consumer_name(context)
-        self._enforce_access(context, upstream)
+        reader = _reader(context, self.warehouse.domain)
         where, params = None, []
         column = _partition_column(context)
         if column and context.has_asset_partitions:
@@ -48,40 +47,47 @@ class MeshIOManager(dg.ConfigurableIOManager):
             where = f"{quote_identifier(column)} >= ? AND {quote_identifier(column)} < ?"
             params = [window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)]
         pin = metadata_value(context.definition_metadata or {}, PINNED_MAJOR_METADATA)
+        # The read holds `reader` to the producer's published access level (`MeshWarehouse.read`).
         table = self.warehouse.served(
-            table_for_key(upstream.path), int(pin) if pin is not None else None, consumer
+            table_for_key(upstream.path),
+            int(pin) if pin is not None else None,
+            reader.name if reader else "a consumer",
         )
         return self.warehouse.read(
-            table,
-            consumer=consumer,
-            upstream=upstream.to_user_string(),
-            where=where,
-            params=params,
+            table, reader=reader, upstream=upstream.to_user_string(), where=where, params=params
         )
 
-    def _enforce_access(self, context: dg.InputContext, upstream: dg.AssetKey) -> None:
-        """Defence in depth: refuse a read the producer's published access level does not allow,
-        even if the load-time policy was bypassed. The producer's interface comes from the warehouse."""
-        metadata = context.definition_metadata or {}
-        consumer = metadata_value(metadata, CONSUMER_METADATA)
-        if not consumer:
-            return
-        refuse_unreadable(
+
+def _reader(context: dg.InputContext, domain: str | None) -> Reader | None:
+    """Who loads the input: the product the input belongs to (its metadata), else, for a plain asset,
+    the domain whose location holds this IO manager. None (refused) when neither is known."""
+    metadata = context.definition_metadata or {}
+    consumer = metadata_value(metadata, CONSUMER_METADATA)
+    if consumer:
+        return Reader.product(
             dg.AssetKey.from_user_string(str(consumer)),
             list(metadata_value(metadata, CONSUMER_OWNERS_METADATA) or []),
-            upstream,
-            self.warehouse.latest_publication(table_for_key(upstream.path)),
         )
+    if not domain:
+        return None
+    strangers = sorted(
+        key.to_user_string() for key in _consuming_assets(context) if key.path[0] != domain
+    )
+    if strangers:
+        raise AccessDeniedError(
+            f"{', '.join(strangers)} in domain {domain!r}'s location is keyed under another domain, so "
+            f"it cannot read {context.asset_key.to_user_string()} as {domain!r}; key it "
+            f"[{domain!r}, ...]. Read refused; nothing was loaded."
+        )
+    return Reader.of_domain(domain)
 
 
-def _consumer_name(context: dg.InputContext) -> str:
-    consumer = metadata_value(context.definition_metadata, CONSUMER_METADATA)
-    if consumer:
-        return str(consumer)
+def _consuming_assets(context: dg.InputContext) -> set[dg.AssetKey]:
+    """The assets the step loading this input materializes (none known outside a step)."""
     try:
-        return context.op_def.name
-    except Exception:  # outside a step (e.g. build_input_context in a notebook)
-        return "a consumer"
+        return set(context.step_context.get_output_asset_keys())
+    except Exception:  # built by hand (build_input_context): no step
+        return set()
 
 
 def _partition_column(context: dg.InputContext) -> str | None:

@@ -6,14 +6,13 @@ more than a pandas one: the producer's interface comes from the warehouse's publ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 import dagster as dg
 import duckdb
 
 from dagmesh.core.errors import MissingUpstreamError
-from dagmesh.declare.access import AccessDeniedError, access_message, may_read
+from dagmesh.declare.access import Reader, refuse_unreadable
 from dagmesh.declare.product import Relation
 from dagmesh.storage.sql import qualified_name, quote_identifier
 from dagmesh.storage.warehouse import (
@@ -23,30 +22,6 @@ from dagmesh.storage.warehouse import (
     table_exists_in,
     table_for_key,
 )
-
-
-def refuse_unreadable(
-    consumer: dg.AssetKey,
-    consumer_owners: Sequence[str],
-    upstream: dg.AssetKey,
-    publication: Mapping[str, object] | None,
-) -> None:
-    """Raise unless the producer's published access level lets `consumer` read `upstream`."""
-    if publication is None:
-        return  # not published yet: the read itself reports the missing upstream
-    access = str(publication.get("access") or "public")
-    allowed = json.loads(str(publication.get("allowed_consumers") or "[]"))
-    if not may_read(consumer, upstream, access, allowed):
-        raise AccessDeniedError(
-            access_message(
-                consumer,
-                list(consumer_owners),
-                upstream,
-                json.loads(str(publication.get("owners") or "[]")),
-                access,
-            )
-            + ". Read refused at run time; nothing was loaded."
-        )
 
 
 def input_relations(
@@ -68,7 +43,9 @@ def input_relations(
             raise MissingUpstreamError(
                 consumer.to_user_string(), upstream.to_user_string(), f"{table[0]}.{table[1]}"
             )
-        refuse_unreadable(consumer, consumer_owners, upstream, latest_publication_in(con, table))
+        refuse_unreadable(
+            Reader.product(consumer, consumer_owners), upstream, latest_publication_in(con, table)
+        )
         served = served_table(con, table, (pins or {}).get(param), consumer.to_user_string())
         sql, params = f"SELECT * FROM {qualified_name(served)}", []
         column = partitioned_by.get(upstream)

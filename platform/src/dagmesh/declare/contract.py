@@ -65,7 +65,8 @@ class ContractColumn:
     unique: bool
     description: str | None
     checks: tuple[ContractCheck, ...]
-    pii: bool = False
+    # True: PII; False: declared not PII; None: not declared (PII if derived from a PII column)
+    pii: bool | None = None
     mask: str | None = None  # how a PII column is published (`Mask`)
     arrow_type: pyarrow.DataType = field(default_factory=pyarrow.string)
     coerce: bool = False
@@ -199,7 +200,7 @@ class Contract:
 
 
 def _column_tags(column: ContractColumn) -> dict[str, str] | None:
-    tags = {"pii": "true"} if column.pii else {}
+    tags = {} if column.pii is None else {"pii": "true" if column.pii else "false"}
     if column.mask:
         tags["mask"] = column.mask
     return tags or None
@@ -378,7 +379,7 @@ def read_contract(model: Any) -> Contract:
                 unique=bool(column.unique),
                 description=column.description,
                 checks=tuple(_describe_check(str(name), check) for check in column.checks),
-                pii=bool(metadata.get("pii", False)),
+                pii=None if metadata.get("pii") is None else bool(metadata["pii"]),
                 mask=mask,
                 arrow_type=arrow,
                 coerce=bool(column.coerce or schema.coerce),

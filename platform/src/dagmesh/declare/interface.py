@@ -42,7 +42,7 @@ class ColumnInterface:
     nullable: bool = True
     unique: bool = False
     checks: tuple[str, ...] = ()
-    pii: bool = False
+    pii: bool | None = None  # None: not declared (see `dagmesh.governance.pii`)
     mask: str | None = None
 
     @classmethod
@@ -56,7 +56,7 @@ class ColumnInterface:
             nullable=constraints.nullable,
             unique=constraints.unique,
             checks=tuple(constraints.other or ()),
-            pii=str(tags.get("pii", "")).lower() == "true",
+            pii={"true": True, "false": False}.get(str(tags.get("pii", "")).lower()),
             mask=tags.get("mask") or None,
         )
 
@@ -82,6 +82,9 @@ class ProductInterface:
     columns: tuple[ColumnInterface, ...] = ()
     table_checks: tuple[str, ...] = ()
     is_product: bool = True
+    # For a product given as SQL: each column and the upstream columns (`domain/product.column`) it
+    # is computed from, as far as the SQL can be traced.
+    lineage: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def name(self) -> str:
@@ -116,6 +119,8 @@ class ProductInterface:
         }  # fmt: skip
         fields = {name: list(v) if isinstance(v, tuple) else v for name, v in fields.items()}
         fields["inputs"] = [key.to_user_string() for key in self.inputs]
+        if self.lineage:
+            fields["lineage"] = {column: list(refs) for column, refs in self.lineage}
         metadata: dict[str, Any] = {INTERFACE_METADATA: dg.MetadataValue.json(fields)}
         if column_schema is not None:
             metadata[COLUMN_SCHEMA_METADATA] = column_schema
@@ -150,6 +155,7 @@ class ProductInterface:
             volume=str(raw.get("volume") or ""),
             columns=columns,
             table_checks=table_checks,
+            lineage=_lineage(raw.get("lineage")),
         )
 
     @classmethod
@@ -189,6 +195,12 @@ def map_asset_specs(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)
         return defs.map_asset_specs(func=func)
+
+
+def _lineage(raw: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(raw, Mapping):
+        return ()
+    return tuple((str(column), _strings(refs)) for column, refs in raw.items())
 
 
 def _strings(raw: object) -> tuple[str, ...]:

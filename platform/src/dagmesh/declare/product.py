@@ -29,6 +29,8 @@ from dagmesh.declare.volume import Volume
 
 AccessLevel = Literal["public", "internal", "private"]
 CONTEXT_PARAM = "context"
+# The SQL a product function runs over its inputs (a YAML product's), for column lineage.
+SQL_ATTRIBUTE = "__dagmesh_sql__"
 # An in-warehouse product returns a DuckDB relation, and receives its inputs as relations.
 Relation = duckdb.DuckDBPyRelation
 # as written, when an annotation cannot be resolved where the product is declared

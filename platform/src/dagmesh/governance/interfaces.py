@@ -12,10 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagmesh.declare.access import Access
+from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.interface import ProductInterface
-from dagmesh.registry.odcs import custom_property
-from dagmesh.registry.store import producer_folder, read_registry
+from dagmesh.registry.odcs import ContractDocumentError, custom_property, load_odcs
+from dagmesh.registry.store import producer_folder, published_files
 
 
 def _owners(doc: dict) -> tuple[str, ...]:
@@ -31,6 +31,38 @@ def _owners(doc: dict) -> tuple[str, ...]:
     return tuple(owners)
 
 
+_UNCHECKABLE = (
+    "Its access level cannot be checked, so no consumer of it loads; the producer's owners republish "
+    "it with `dagmesh publish`"
+)
+
+
+def _access(doc: dict, key: dg.AssetKey, path: Path) -> str:
+    """The access level the registry file publishes. A file dagmesh did not write that way (custom
+    properties that are not a list of mappings, no or an unknown access level) is refused: read as
+    public, it would let every consumer past the load-time check."""
+    properties = doc.get("customProperties")
+    if not isinstance(properties, list) or not all(isinstance(p, dict) for p in properties):
+        problem = "its customProperties are not a list of {property, value} mappings"
+    else:
+        access = custom_property(doc, "access")
+        if access in ACCESS_LEVELS:
+            return str(access)
+        problem = f"its access level is {access!r}, not one of {', '.join(ACCESS_LEVELS)}"
+    raise ContractDocumentError(
+        f"{key.to_user_string()}: the registry file {path} ({_owners_text(doc)}) is not a contract "
+        f"dagmesh published: {problem}. {_UNCHECKABLE}"
+    )
+
+
+def _owners_text(doc: dict) -> str:
+    try:
+        owners = _owners(doc)
+    except (AttributeError, TypeError):
+        owners = ()
+    return f"owners: {', '.join(owners) or 'unknown'}"
+
+
 def published_interfaces(
     keys: Iterable[dg.AssetKey], root: Path
 ) -> dict[dg.AssetKey, ProductInterface]:
@@ -40,16 +72,24 @@ def published_interfaces(
         if len(key.path) != 2:
             continue
         # a draft counts: it states the access the producer intends, and consumers may read it
-        published = read_registry(producer_folder(root, key.path[0]), key.path[1])
-        doc = published[max(published)] if published else None
-        if not isinstance(doc, dict):
+        folder = producer_folder(root, key.path[0])
+        files = published_files(folder, key.path[1])
+        if not files:
             continue
+        newest = files[max(files)]
+        try:
+            doc = load_odcs(newest)
+        except ContractDocumentError as error:  # not YAML, or not a mapping
+            raise ContractDocumentError(
+                f"{key.to_user_string()}: {error}. {_UNCHECKABLE}"
+            ) from None
+        access = _access(doc, key, newest)
         allowed = custom_property(doc, "allowedConsumers")
         found[key] = ProductInterface(
             key=key,
             owners=_owners(doc),
             description=str(doc.get("description", "")),
-            access=str(custom_property(doc, "access") or Access.PUBLIC),
+            access=access,
             version=str(doc.get("version", "")),
             contract=str(doc.get("name", "")),
             slo="published",

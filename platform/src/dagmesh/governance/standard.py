@@ -9,6 +9,7 @@ import dagster as dg
 from dagmesh.declare.access import Access, access_message, may_read
 from dagmesh.declare.interface import ProductInterface
 from dagmesh.declare.names import MASKS, NAME_PATTERN, SEMVER_PATTERN
+from dagmesh.governance.pii import pii_origin
 from dagmesh.governance.policy import MeshView, Policy, Severity
 
 
@@ -61,15 +62,24 @@ def _public_columns_documented(product: ProductInterface, _: MeshView) -> Iterat
         )
 
 
-def _pii_not_public(product: ProductInterface, _: MeshView) -> Iterator[tuple[str, str]]:
+def _pii_not_public(product: ProductInterface, mesh: MeshView) -> Iterator[tuple[str, str]]:
     if product.access != Access.PUBLIC:
         return
-    exposed = [c.name for c in product.columns if c.pii and c.mask not in MASKS]
+    exposed = []
+    for column in product.columns:
+        if column.mask in MASKS:
+            continue
+        origin = None if column.pii else pii_origin(product, column, mesh)
+        if column.pii:
+            exposed.append(column.name)
+        elif origin is not None:
+            exposed.append(f"{column.name} (from PII column {origin})")
     if exposed:
         yield (
             f"is public but exposes PII column(s) {', '.join(exposed)} unmasked",
             "declare a masking rule (pa.Field(metadata={'pii': True, 'mask': 'sha256'})), "
-            "drop the column, or make the product internal",
+            "drop the column, or make the product internal; a column derived from PII that no "
+            "longer holds personal data is declared so: pa.Field(metadata={'pii': False})",
         )
 
 
@@ -124,7 +134,9 @@ STANDARD_POLICIES: tuple[Policy, ...] = (
     ),
     Policy(
         "pii-not-public",
-        "Columns classified as PII are never in a public product unless masked by a declared rule.",
+        "Columns classified as PII, or derived from a PII column (lineage by column name and traced "
+        "SQL) and not declared otherwise, are never in a public product unless masked by a declared "
+        "rule.",
         Severity.ERROR,
         _pii_not_public,
     ),

@@ -47,9 +47,17 @@ from dagmesh.binding.asset import product_definitions
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN, Mask
-from dagmesh.declare.product import SLO, DataProduct, ProductRef, Relation, data_product
+from dagmesh.declare.product import (
+    SLO,
+    SQL_ATTRIBUTE,
+    DataProduct,
+    ProductRef,
+    Relation,
+    data_product,
+)
 from dagmesh.declare.types import COLUMN_TYPES, DECIMAL_TYPE, yaml_column_dtype
 from dagmesh.storage.engine import relation_query
+from dagmesh.storage.sql_guard import QueryNotAllowedError, refuse_unless_over
 
 BOUND_CHECKS = ("eq", "ne", "gt", "ge", "lt", "le", "in_range")
 CHECKS = (
@@ -66,7 +74,7 @@ class ColumnSpec(dg.Model):
     description: str | None = None
     nullable: bool = False
     unique: bool = False
-    pii: bool = False
+    pii: bool | None = None  # false: declared not PII (else derived from its inputs' columns)
     mask: Mask | None = None
     checks: dict[str, Any] = {}
 
@@ -337,6 +345,15 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
                 )
         if self.schedule and self.automation:
             raise ValueError("choose a cron `schedule` or an `automation`, not both")
+        if self.sql is not None:
+            try:  # the SQL reads its inputs and sources only, refused here with its file and line
+                refuse_unless_over(
+                    self.sql,
+                    [*inputs, *self.sources],
+                    f"{self.name} (owners: {', '.join(self.owners)})",
+                )
+            except QueryNotAllowedError as error:
+                raise ValueError(str(error)) from None
         names = [c.name for c in self.columns]
         missing = [c for c in self.unique_together if c not in names]
         if missing:
@@ -351,7 +368,7 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         fields: dict[str, Any] = {}
         for column in self.columns:
             annotations[column.name] = Series[column.dtype()]
-            metadata = {"pii": True} if column.pii else {}
+            metadata: dict[str, Any] = {} if column.pii is None else {"pii": column.pii}
             if column.mask:
                 metadata["mask"] = str(column.mask)
             fields[column.name] = pa.Field(
@@ -398,6 +415,8 @@ class DataProductComponent(dg.Component, dg.Model, dg.Resolvable):
         )
         run.__annotations__ = {"return": returns}
         run.__name__ = self.name
+        if self.sql is not None:
+            setattr(run, SQL_ATTRIBUTE, self.sql)
         return run
 
     def product(self) -> DataProduct:

@@ -174,7 +174,8 @@ def mesh_location(
             )
         )
     settings = settings or MeshSettings.from_env()
-    warehouse = MeshWarehouse.from_settings(settings)
+    # The location's reads are its domain's: held to other domains' access levels.
+    warehouse = MeshWarehouse.from_settings(settings, domain)
     if domain == warehouse.catalog_name:
         raise ProductDefinitionError(
             f"domain name {domain!r} is the name of the warehouse's own catalog "

@@ -394,7 +394,7 @@ def contract_column(prop: Mapping[str, Any], *, as_produced: bool = False) -> Co
         unique=produced_unique(prop) if as_produced else bool(prop.get("unique", False)),
         description=prop.get("description"),
         checks=contract_checks(name, column_checks(prop, as_produced=as_produced), arrow),
-        pii=prop.get("classification") == "pii",
+        pii=True if prop.get("classification") == "pii" else None,
         mask=str(mask) if mask else None,
         arrow_type=arrow,
     )

@@ -19,6 +19,7 @@ import duckdb
 
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.product import Relation
+from dagmesh.storage.sql_guard import refuse_unless_over
 
 _SESSION: contextvars.ContextVar[EngineSession | None] = contextvars.ContextVar(
     "dagmesh_engine_session", default=None
@@ -110,7 +111,9 @@ def current_connection() -> duckdb.DuckDBPyConnection:
 def relation_query(
     sql: str, params: Sequence[object] | None, relations: Mapping[str, Relation]
 ) -> Relation:
-    """`sql` over `relations`, each visible under its keyword, as a lazy relation on the same connection."""
+    """`sql` over `relations`, each visible under its keyword, as a lazy relation on the same connection:
+    the warehouse's, so the SQL must read nothing but `relations` (`refuse_unless_over`)."""
+    refuse_unless_over(sql, relations)
     connection = current_connection()
     session = _SESSION.get()
     for name, relation in relations.items():

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dagmesh.storage.engine import Relation, relation_query
+from dagmesh.storage.sql_guard import refuse_unless_over
 
 
 def restore_types(table: pa.Table, schema: pa.Schema, dtypes: dict[str, str]) -> pd.DataFrame:
@@ -69,6 +70,7 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
 
 def query(sql: str, params: list[object] | None = None, **frames: Any) -> Any:
     """Run `sql` with each keyword frame visible as a table of that name; return pandas via Arrow.
+    `sql` is one SELECT over those names only (no ATTACH, files or other tables: `dagmesh.storage.sql_guard`).
 
     Given relations instead of frames (an in-warehouse product's inputs), the query runs where they
     live and returns a lazy relation: nothing is read into Python (see `dagmesh.storage.engine`).
@@ -88,6 +90,7 @@ def query(sql: str, params: list[object] | None = None, **frames: Any) -> Any:
                 "an in-warehouse product receives every input as a relation"
             )
         return relation_query(sql, params, frames)
+    refuse_unless_over(sql, frames)  # a DuckDB of its own can still ATTACH files and read them
     with duckdb.connect() as con:
         for name, frame in frames.items():
             con.register(name, frame)

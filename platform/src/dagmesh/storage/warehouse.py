@@ -1,7 +1,9 @@
 """The warehouse: a DuckDB file where each domain owns a schema and products are published atomically.
 
-`MeshWarehouse` is a `DuckDBResource` (domains can use it for plain SQL) that owns the write path:
-stage the frame, audit the contract where the data landed, publish in one transaction, log the publication.
+`MeshWarehouse` is a `DuckDBResource` that owns the write path (stage the frame, audit the contract where
+the data landed, publish in one transaction, log the publication) and the read path: every read names its
+reader and is held to the product's published access level (`reader_for`, docs/governance.md). Its raw
+`get_connection` is the platform's; domain code that uses it is outside the access checks (lint flags it).
 It replaces `DuckDBResource.get_connection` because the stock one does not close its connection when the
 body raises, which keeps the file locked against other processes until garbage collection.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +38,12 @@ from dagmesh.core.errors import (
     MissingUpstreamError,
 )
 from dagmesh.core.interrupts import check_stop
+from dagmesh.declare.access import (
+    AccessDeniedError,
+    Reader,
+    current_reader,
+    refuse_unreadable,
+)
 from dagmesh.declare.contract import Contract
 from dagmesh.declare.names import Mask
 from dagmesh.declare.volume import Volume
@@ -205,11 +214,17 @@ class MeshWarehouse(DuckDBResource):
     s3_url_style: str = Field(default="vhost", description="S3 URL style: vhost or path.")
     s3_use_ssl: bool = Field(default=True, description="S3 over TLS.")
     s3_region: str = Field(default="us-east-1", description="S3 region.")
+    domain: str | None = Field(
+        default=None,
+        description="The domain whose code location holds this resource: its reads are that "
+        "domain's (held to each product's access level); None for the platform's own tools.",
+    )
 
     @classmethod
-    def from_settings(cls, settings: MeshSettings) -> MeshWarehouse:
+    def from_settings(cls, settings: MeshSettings, domain: str | None = None) -> MeshWarehouse:
         lake = settings.lake
         return cls(
+            domain=domain,
             database=str(settings.warehouse_path) if lake is None else ":memory:",
             memory_limit=settings.memory_limit,
             spill_directory=str(settings.spill_dir),
@@ -319,35 +334,61 @@ class MeshWarehouse(DuckDBResource):
 
     # -- reads ---------------------------------------------------------------------------------
 
+    def reader_for(self, reader: Reader | None) -> Reader | None:
+        """Who a read is by: the reader named, else the product whose step is running, else this
+        location's domain; None (refused) for the platform's own warehouse, which must be told.
+        A domain's warehouse reads only as that domain: it cannot claim another's or the platform's."""
+        if reader is None:
+            reader = current_reader()
+        if reader is None and self.domain is not None:
+            reader = Reader.of_domain(self.domain)
+        if (
+            reader is not None
+            and self.domain is not None
+            and (reader.trusted or reader.domain != self.domain)
+        ):
+            raise AccessDeniedError(
+                f"the warehouse of domain {self.domain!r} reads only as that domain, not as "
+                f"{reader.name}; read through the product's inputs. Read refused; nothing was "
+                "loaded."
+            )
+        return reader
+
     @contextmanager
     def _reading(
-        self, table: tuple[str, str], consumer: str, upstream: str | None
+        self, table: tuple[str, str], reader: Reader | None, upstream: str | None
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to read `table`, which must exist: else the consumer is told what to run."""
-        self._refuse_schema_named_like_the_file(table, upstream or "/".join(table))
+        """A connection to read `table`, which must exist (else the reader is told what to run) and
+        which `reader` may read by the producer's published access level."""
+        product = upstream or "/".join(table)
+        self._refuse_schema_named_like_the_file(table, product)
+        reader = self.reader_for(reader)
         with self.get_connection() as con:
+            publication = publication_of(con, table)
+            producer = str(publication["product"]) if publication else "/".join(table)
+            refuse_unreadable(reader, dg.AssetKey.from_user_string(producer), publication)
             if not table_exists_in(con, table):
-                raise MissingUpstreamError(
-                    consumer, upstream or "/".join(table), f"{table[0]}.{table[1]}"
-                )
+                assert reader is not None
+                raise MissingUpstreamError(reader.name, product, f"{table[0]}.{table[1]}")
             yield con
 
     def read(
         self,
         table: tuple[str, str],
         *,
-        consumer: str = "a consumer",
+        reader: Reader | None = None,
         upstream: str | None = None,
         where: str | None = None,
         params: Sequence[object] = (),
         as_of: int | dt.datetime | None = None,
     ) -> pd.DataFrame:
         """A published table as pandas, through Arrow (several times faster and leaner than fetchdf).
-        `as_of`: the table as it was at a lake snapshot (its id) or a time (the lakehouse backend)."""
+        `as_of`: the table as it was at a lake snapshot (its id) or a time (the lakehouse backend).
+        `reader`: who reads (see `reader_for`); refused unless the product's access level allows it."""
         name = qualified_name(table)
         if as_of is not None:
-            return self._read_as_of(table, name, as_of, consumer, upstream)
-        with self._reading(table, consumer, upstream) as con:
+            return self._read_as_of(table, name, as_of, reader, upstream)
+        with self._reading(table, reader, upstream) as con:
             if where is None:
                 arrow = read_whole_table(con, name, lambda: _publication_marker(con, table))
             else:
@@ -362,11 +403,11 @@ class MeshWarehouse(DuckDBResource):
         table: tuple[str, str],
         name: str,
         as_of: int | dt.datetime,
-        consumer: str,
+        reader: Reader | None,
         upstream: str | None,
     ) -> pd.DataFrame:
         version_clause = self._version_clause(table, as_of)
-        with self._reading(table, consumer, upstream) as con:
+        with self._reading(table, reader, upstream) as con:
             arrow = con.execute(f"SELECT * FROM {name} AT ({version_clause})").to_arrow_table()
             published = _published_types(con, table)
         return _as_published(arrow, published)
@@ -444,7 +485,7 @@ class MeshWarehouse(DuckDBResource):
         *,
         columns: Sequence[str] | None = None,
         rows: int = 1_000_000,
-        consumer: str = "a consumer",
+        reader: Reader | None = None,
         upstream: str | None = None,
     ) -> Iterator[pd.DataFrame]:
         """A published table as pandas frames of at most `rows` rows each, in table order, with the
@@ -453,7 +494,7 @@ class MeshWarehouse(DuckDBResource):
         if rows < 1:
             raise ValueError("rows per batch must be at least 1")
         name = qualified_name(table)
-        with self._reading(table, consumer, upstream) as con:
+        with self._reading(table, reader, upstream) as con:
             published = _published_types(con, table)
             selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
             reader = con.execute(f"SELECT {selected} FROM {name}").to_arrow_reader(rows)
@@ -1276,6 +1317,18 @@ def latest_publication_in(
     if row is None:
         return None
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def publication_of(
+    con: duckdb.DuckDBPyConnection, table: tuple[str, str]
+) -> dict[str, object] | None:
+    """The newest publication record of the product `table` serves: its own, or for a kept previous
+    major (`<table>__v<major>`) its product's, so an archived major is held to the same access level."""
+    latest = latest_publication_in(con, table)
+    archived = re.fullmatch(r"(.+)__v\d+", table[1])
+    if latest is None and archived:
+        latest = latest_publication_in(con, (table[0], archived.group(1)))
+    return latest
 
 
 def _latest_version(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> str:
