@@ -1005,6 +1005,9 @@ def deliberate_difference(
     (c) non_utf8_string: strings that cannot be encoded as UTF-8 (lone surrogates).
     (e) nan_in_non_nullable: a NaN *value* (masked Float64, Arrow floats) in a non-nullable column:
         pandera counts it as present, dagmesh as missing (docs/contracts.md).
+    (f) stored_nulls_fail: pandera accepts the frame, but not the frame as stored, where every kind of
+        null of a column (None, NaN, NaT) is the one NULL: a frame check telling them apart would fail
+        on the published data, so dagmesh judges it there and refuses.
     """
     schema = model.to_schema()
     if set(map(str, frame.columns)) != set(schema.columns):
@@ -1025,7 +1028,19 @@ def deliberate_difference(
         numbers = pd.to_numeric(values, errors="coerce").astype("float64", errors="ignore")
         if values.notna().to_numpy().any() and (values.notna() & pd.isna(numbers)).any():
             return "nan_in_non_nullable"
+    if validated is not None and pandera_verdict(model, _nulls_as_stored(validated))[0] is None:
+        return "stored_nulls_fail"
     return None
+
+
+def _nulls_as_stored(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every null of an object column as None, as a read of the published table gives."""
+    stored = frame.copy()
+    for name in stored.columns:
+        column = stored[name]
+        if column.dtype == object:
+            stored[name] = column.astype(object).where(column.notna(), None)
+    return stored
 
 
 def _flatten(values: Any) -> Any:

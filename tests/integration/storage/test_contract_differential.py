@@ -252,6 +252,21 @@ KNOWN: dict[str, tuple[ContractSpec, Callable[[], pd.DataFrame], str]] = {
         PUBLISHED_OK,
     ),
     "lone surrogate": (_one("str"), _frame("str", ["\ud800"]), DELIBERATE),
+    # pandera judges `str` by its values: a column of nothing but NaT is nulls, stored as nulls
+    "all-NaT column under str": (
+        _one("str", nullable=True),
+        _frame("datetime", [None]),
+        PUBLISHED_OK,
+    ),
+    # None and NaN pass a frame check telling them apart, but both are NULL once stored: refused
+    "None and NaN told apart by a frame check": (
+        ContractSpec(
+            (ColumnSpec("a", "str", nullable=True), ColumnSpec("b", "int64")),
+            frame_checks=(("no_repeated_rows", None),),
+        ),
+        lambda: pd.DataFrame({"a": pd.Series([None, float("nan")], dtype=object), "b": [0, 0]}),
+        DELIBERATE,
+    ),
     "tz-aware nanoseconds": (
         _one("datetime_utc"),
         _frame("datetime_utc", [pd.Timestamp("2024-03-10 01:00:00.000000001", tz="UTC")]),

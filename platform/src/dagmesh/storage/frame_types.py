@@ -36,6 +36,12 @@ def typed_arrow(
     typed, outcomes = _pandera_types(contract, frame, rest)
     if outcomes:
         return typed, None, outcomes
+    # pandera's `str` judges values, not the dtype: a column of nothing but nulls passes whatever its
+    # dtype (all NaT, all NaN), and is stored as the nulls it holds.
+    for column in rest:
+        if column.pandera_dtype == "str" and typed[column.name].isna().all():
+            strings[column.name] = pa.nulls(len(typed), pa.string())
+    rest = [c for c in rest if c.name not in strings]
     outcomes = [o for c in rest if (o := _sub_microseconds(c, typed[c.name])) is not None]
     if outcomes:
         return typed, None, outcomes

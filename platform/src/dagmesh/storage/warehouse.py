@@ -539,7 +539,15 @@ class MeshWarehouse(DuckDBResource):
             con.register(_INCOMING, arrow)
             try:
                 _stage(con, contract, target)
-                result = _audited_stage(con, target, partition, typed)
+                # Checks only pandera decides judge the rows as a consumer will read them back, not
+                # the product's frame: storing can merge values pandas tells apart (None and NaN
+                # both become NULL), and a check may see the difference.
+                judged = (
+                    typed
+                    if contract is None
+                    else _frame_reader(con, quote_identifier(_STAGE), contract)
+                )
+                result = _audited_stage(con, target, partition, judged)
                 dtypes = {str(name): str(typed[name].dtype) for name in arrow.schema.names}
                 snapshot = _with_retries(
                     target,
