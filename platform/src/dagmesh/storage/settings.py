@@ -21,6 +21,9 @@ LAKE_DATA_ENV = "DAGMESH_LAKE_DATA"
 S3_ENDPOINT_ENV = "DAGMESH_S3_ENDPOINT"
 S3_URL_STYLE_ENV = "DAGMESH_S3_URL_STYLE"
 S3_USE_SSL_ENV = "DAGMESH_S3_USE_SSL"
+SCHEDULES_ENV = "DAGMESH_SCHEDULES"
+# A product's schedule is part of its SLO: it runs unless a deployment says otherwise.
+SCHEDULE_STATES = ("running", "stopped")
 DEFAULT_TPCH_SCALE = 0.01
 # DuckDB's own default is 80% of the machine: with Dagster and pandas beside it, that is more than a
 # step can have. Past the limit DuckDB spills to disk instead of growing (docs/performance.md).
@@ -63,6 +66,8 @@ class MeshSettings:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     # The lakehouse backend instead of the DuckDB file, when DAGMESH_WAREHOUSE names a DuckLake catalog.
     lake: LakeLocation | None = None
+    # Whether the schedules the platform derives start RUNNING (DAGMESH_SCHEDULES=stopped: STOPPED).
+    schedules_running: bool = True
 
     @property
     def spill_dir(self) -> Path:
@@ -113,12 +118,19 @@ class MeshSettings:
             raise ValueError(
                 f"{MEMORY_LIMIT_ENV}={memory!r} is not an amount of memory; use e.g. 2GB or 512MB"
             )
+        schedules = (os.environ.get(SCHEDULES_ENV) or "running").strip().lower()
+        if schedules not in SCHEDULE_STATES:
+            raise ValueError(
+                f"{SCHEDULES_ENV}={schedules!r} is not a schedule state; use running (the default) "
+                "or stopped"
+            )
         return cls(
             home=home,
             warehouse_path=warehouse,
             tpch_scale=scale,
             memory_limit=memory.strip().replace(" ", ""),
             lake=lake,
+            schedules_running=schedules == "running",
         )
 
     @property
