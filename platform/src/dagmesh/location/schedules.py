@@ -64,6 +64,15 @@ def run_tags(keys: Iterable[dg.AssetKey]) -> dict[str, str]:
     return tags
 
 
+def run_job_name(keys: Iterable[dg.AssetKey]) -> str:
+    """The job of a `dagmesh run` (or rollback) of `keys` of one location: `sales__orders__run`, or
+    `sales__3_products__run` (a product name starts with a letter, so never collides with it)."""
+    keys = list(keys)
+    domain = "_".join(sorted({key.path[0] for key in keys}))
+    what = keys[0].path[-1] if len(keys) == 1 else f"{len(keys)}_products"
+    return f"{domain}__{what}__run"
+
+
 def _group_names(domain: str, members: list[DataProduct], when: str, partitioned: bool) -> tuple:
     if len(members) == 1:
         name = f"{domain}__{members[0].name}"
