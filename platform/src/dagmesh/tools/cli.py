@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import warnings
 from enum import StrEnum
@@ -175,11 +174,21 @@ def run(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def dev(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
-    """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage."""
+    """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage;
+    restarted when workspace.yaml changes (a new domain), since `dagster dev` reads it only at start."""
+    from dagmesh.tools.dev_server import serve_with_restarts
+
     _instance(MeshSettings.from_env())  # DAGSTER_HOME: the mesh's own, created on first use
     dagster = Path(sys.executable).parent / "dagster"
-    command = [str(dagster), "dev", "-w", str(_workspace_path(workspace)), *ctx.args]
-    raise typer.Exit(subprocess.run(command, check=False).returncode)
+    path = _workspace_path(workspace)
+    command = [str(dagster), "dev", "-w", str(path), *ctx.args]
+    try:
+        code = serve_with_restarts(
+            command, path, say=lambda text: console.print(text, highlight=False)
+        )
+    except KeyboardInterrupt:  # Ctrl-C: the child's group was stopped on the way out
+        code = 0
+    raise typer.Exit(code)
 
 
 @app.command("list")

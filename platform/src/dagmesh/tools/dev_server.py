@@ -1,0 +1,75 @@
+"""`dagmesh dev` keeps `dagster dev` in step with `workspace.yaml`.
+
+`dagster dev` reads the workspace file once, at start: a domain added with `dagmesh new-domain` (which
+registers it in `workspace.yaml`) stays invisible, and the UI's "Reload all" reloads the code of the
+locations it already has, not the file. So the command runs `dagster dev` as a child in its own process
+group and, when the file changes, stops that group (webserver, daemon, code servers) and starts it again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+POLL_SECONDS = 1.0
+# A stopped `dagster dev` shuts its code servers down itself; past this, the group is killed.
+STOP_SECONDS = 30.0
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def _stop(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> None:
+    """Stop the child's whole process group as Ctrl-C would, then for good."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def serve_with_restarts(
+    command: Sequence[str],
+    watched: Path,
+    *,
+    say: Callable[[str], None] = print,
+    poll: float = POLL_SECONDS,
+    stop: threading.Event | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """Run `command` until it exits by itself (its exit code), or until `stop` is set (0), restarting it
+    whenever `watched` changes."""
+    stop = stop or threading.Event()
+    seen = _stamp(watched)
+    process = subprocess.Popen(list(command), start_new_session=True, env=env)
+    try:
+        while not stop.wait(poll):
+            if process.poll() is not None:
+                return process.returncode
+            now = _stamp(watched)
+            if now == seen:
+                continue
+            seen = now
+            say(
+                f"{watched.name} changed: restarting `dagster dev` so the UI loads its code "
+                "locations (the UI's Reload all does not re-read the file)"
+            )
+            _stop(process)
+            process = subprocess.Popen(list(command), start_new_session=True, env=env)
+        return 0
+    finally:
+        _stop(process)
