@@ -61,6 +61,15 @@ def _instance(settings: MeshSettings):
     return dg.DagsterInstance.get()
 
 
+def _read_instance(settings: MeshSettings):
+    """The instance `_instance` would give, for reading only: the environment is left as it is."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    home = os.environ.get("DAGSTER_HOME") or str(settings.ensure_dagster_home())
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home))
+
+
 @app.command()
 def run(
     workspace: WorkspaceOption = None,
@@ -439,11 +448,24 @@ def catalog(
     ),
 ) -> None:
     """Write a static catalog (catalog.md and index.html): every product's card, contract columns,
-    lineage across domains and consumers ("who depends on me")."""
+    live status (last publish, rows, contract, last run, freshness), a lineage graph across domains
+    and consumers ("who depends on me"), with copies of the published contracts it links to."""
+    from dagmesh.governance.monitors import utc_now
+    from dagmesh.storage.warehouse import MeshWarehouse
     from dagmesh.tools.catalog_site import build_catalog, write_catalog
+    from dagmesh.tools.catalog_status import product_statuses
 
     path = _workspace_path(workspace)
     mesh = build_catalog(_load(path), path)
+    settings = MeshSettings.from_env()
+    # A DuckDB file not written yet has no publications: opening it would create it.
+    exists = settings.lake is not None or settings.warehouse_path.exists()
+    warehouse = MeshWarehouse.from_settings(settings) if exists else None
+    keys = [entry.interface.key for entry in mesh.entries]
+    now = utc_now()
+    with _read_instance(settings) as instance:
+        statuses = product_statuses(keys, warehouse, instance, now=now)
+    mesh = mesh.with_status(statuses, f"{now:%Y-%m-%d %H:%M} UTC")
     written = write_catalog(mesh, out)
     console.print(
         f"catalog of {len(mesh.entries)} products in {len(mesh.domains)} domains: "

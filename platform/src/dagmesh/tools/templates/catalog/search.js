@@ -1,0 +1,22 @@
+// Filter the product cards (and their entries in the menu) by every word typed, as the page loads no
+// library: each card carries its searchable text in data-search.
+(function () {
+  var box = document.getElementById("search");
+  var count = document.getElementById("search-count");
+  var cards = Array.prototype.slice.call(document.querySelectorAll("section.product"));
+  box.hidden = false;
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    cards.forEach(function (card) {
+      var text = card.getAttribute("data-search");
+      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+      card.hidden = !match;
+      var item = document.querySelector('nav li[data-product="' + card.id + '"]');
+      if (item) { item.hidden = !match; }
+      if (match) { shown += 1; }
+    });
+    count.hidden = words.length === 0;
+    count.textContent = shown + " of " + cards.length + " products match";
+  });
+})();
