@@ -37,24 +37,21 @@ def _schedules(settings: MeshSettings) -> dict[str, dg.ScheduleDefinition]:
 
 def test_jobs_and_schedules_are_named_and_tagged_by_domain_and_product(mesh_settings) -> None:
     defs = domain_definitions("logistics", _products(), settings=mesh_settings)
+    # Every definition builds: no job is named like a product's op (`logistics__shipments`).
+    defs.get_repository_def().load_all_definitions()
     schedules = {s.name: defs.resolve_schedule_def(s.name) for s in defs.schedules or []}
 
-    assert set(schedules) == {
-        "logistics__shipments_daily",
-        "logistics__hourly",
-        "logistics__monthly_weights_monthly",
+    assert {name: s.job_name for name, s in schedules.items()} == {
+        "logistics__shipments_daily_schedule": "logistics__shipments_daily",
+        "logistics__hourly_products_schedule": "logistics__hourly_products",
+        "logistics__monthly_weights_monthly_schedule": "logistics__monthly_weights_monthly",
     }
-    assert {s.job_name for s in schedules.values()} == {
-        "logistics__shipments",
-        "logistics__hourly_products",
-        "logistics__monthly_weights",
-    }
-    single = defs.resolve_job_def("logistics__shipments")
+    single = defs.resolve_job_def("logistics__shipments_daily")
     assert single.tags == {"dagmesh/domain": "logistics", "dagmesh/product": "shipments"}
     several = defs.resolve_job_def("logistics__hourly_products")
     assert several.tags == {"dagmesh/domain": "logistics"}
     graph = defs.resolve_asset_graph()
-    assert schedules["logistics__hourly"].job.selection.resolve(graph) == {
+    assert schedules["logistics__hourly_products_schedule"].job.selection.resolve(graph) == {
         dg.AssetKey(["logistics", "arrivals"]),
         dg.AssetKey(["logistics", "departures"]),
     }
@@ -91,11 +88,24 @@ def test_the_sample_scorecard_schedule_runs_hourly_by_default(mesh_home) -> None
     from governance.definitions import defs
 
     location = defs()
-    schedule = location.resolve_schedule_def("governance__scorecard_hourly")
+    location.get_repository_def().load_all_definitions()
+    schedule = location.resolve_schedule_def("governance__scorecard_hourly_schedule")
 
     assert schedule.cron_schedule == "0 * * * *"
     assert schedule.default_status is dg.DefaultScheduleStatus.RUNNING
-    assert schedule.job_name == "governance__scorecard"
+    assert schedule.job_name == "governance__scorecard_hourly"
+
+
+def test_a_job_never_takes_a_products_op_name(mesh_settings) -> None:
+    """`orders` alone on a daily cron would be `shop__orders_daily`: a product of that name owns it."""
+    products = [
+        declare(schedule="0 1 * * *", name="orders")(shipments),
+        declare(name="orders_daily")(shipments),
+    ]
+    defs = domain_definitions("shop", products, settings=mesh_settings)
+    defs.get_repository_def().load_all_definitions()
+
+    assert [s.job_name for s in defs.schedules or []] == ["shop__orders_daily_2"]
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """A domain's jobs and schedules, derived from its products' crons and named so the UI reads them.
 
 One job and schedule per (cron, partitioning), so partitioned products get partitioned runs. Names say
-the domain and what runs: a product alone in its group gives `sales__orders` (job) and
-`sales__orders_daily` (schedule); several give `sales__daily_products` and `sales__daily`. Jobs are
+the domain and what runs: a product alone in its group gives the job `sales__orders_daily`, several give
+`sales__daily_products`; the schedule is the job's name with `_schedule`. A job is never named like a
+product's op (`sales__orders`, which Dagster refuses as a conflicting definition). Jobs are
 tagged `dagmesh/domain` (and `dagmesh/product` for one product), so their runs are too. Schedules start
 RUNNING: a product's SLO assumes its schedule runs (`DAGMESH_SCHEDULES=stopped` turns them off).
 """
@@ -73,33 +74,36 @@ def run_job_name(keys: Iterable[dg.AssetKey]) -> str:
     return f"{domain}__{what}__run"
 
 
-def _group_names(domain: str, members: list[DataProduct], when: str, partitioned: bool) -> tuple:
+def _job_name(domain: str, members: list[DataProduct], when: str, partitioned: bool) -> str:
     if len(members) == 1:
-        name = f"{domain}__{members[0].name}"
-        return name, f"{name}_{when}"
-    what = f"{when}_partitioned" if partitioned else when
-    return f"{domain}__{what}_products", f"{domain}__{what}"
+        return f"{domain}__{members[0].name}_{when}"
+    return f"{domain}__{when}{'_partitioned' if partitioned else ''}_products"
 
 
 def product_schedules(
     domain: str, products: Iterable[DataProduct], *, running: bool = True
 ) -> list[dg.ScheduleDefinition]:
     """The jobs and schedules of `domain`'s scheduled products (see the module docstring)."""
+    products = list(products)
     groups: dict[tuple[str, Any], list[DataProduct]] = defaultdict(list)
     for product in products:
         if product.schedule:
             groups[(product.schedule, product.partitions_def)].append(product)
     status = dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED
-    taken: dict[str, int] = defaultdict(int)
+    # Op names (`domain__product`) are taken: a job of the same name is a conflicting definition.
+    taken = {f"{domain}__{product.name}" for product in products}
     schedules = []
     for (cron, partitions_def), members in sorted(groups.items(), key=_group_order):
         members = sorted(members, key=lambda p: p.name)
         # A partitioned job runs as its partitions close, whatever the product's cron says.
         when = cadence(partitions_def.get_cron_schedule() if partitions_def is not None else cron)
-        job_name, schedule_name = _group_names(domain, members, when, partitions_def is not None)
-        taken[job_name] += 1
-        if taken[job_name] > 1:  # two groups of the same cadence (other minutes, or partitionings)
-            job_name, schedule_name = (f"{n}_{taken[job_name]}" for n in (job_name, schedule_name))
+        base = _job_name(domain, members, when, partitions_def is not None)
+        job_name, number = base, 1
+        while job_name in taken:  # two groups of one cadence (other minutes), or a product's op
+            number += 1
+            job_name = f"{base}_{number}"
+        taken.add(job_name)
+        schedule_name = f"{job_name}_schedule"
         keys = [p.key(domain) for p in members]
         job = dg.define_asset_job(
             name=job_name, selection=dg.AssetSelection.assets(*keys), tags=run_tags(keys)
