@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
 
 POLL_SECONDS = 1.0
 # A stopped `dagster dev` shuts its code servers down itself; past this, the group is killed.
@@ -50,12 +51,26 @@ def serve_with_restarts(
     poll: float = POLL_SECONDS,
     stop: threading.Event | None = None,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    output: IO[str] | None = None,
 ) -> int:
     """Run `command` until it exits by itself (its exit code), or until `stop` is set (0), restarting it
-    whenever `watched` changes."""
+    whenever `watched` changes. `output` takes the command's stdout and stderr (default: ours)."""
     stop = stop or threading.Event()
     seen = _stamp(watched)
-    process = subprocess.Popen(list(command), start_new_session=True, env=env)
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(
+            list(command),
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL if output is not None else None,
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
+        )
+
+    process = start()
     try:
         while not stop.wait(poll):
             if process.poll() is not None:
@@ -69,7 +84,7 @@ def serve_with_restarts(
                 "locations (the UI's Reload all does not re-read the file)"
             )
             _stop(process)
-            process = subprocess.Popen(list(command), start_new_session=True, env=env)
+            process = start()
         return 0
     finally:
         _stop(process)

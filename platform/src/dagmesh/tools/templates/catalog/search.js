@@ -1,5 +1,5 @@
-// Filter the product cards (and their entries in the menu) by every word typed, as the page loads no
-// library: each card carries its searchable text in data-search.
+// Filter the product cards (and their entries in the menu) by every word typed, and dim the other
+// products in the lineage graph; the page loads no library: each card carries its text in data-search.
 (function () {
   var box = document.getElementById("search");
   var count = document.getElementById("search-count");
@@ -14,6 +14,8 @@
       card.hidden = !match;
       var item = document.querySelector('nav li[data-product="' + card.id + '"]');
       if (item) { item.hidden = !match; }
+      var node = document.querySelector('svg a.node[data-key="' + card.getAttribute("data-key") + '"]');
+      if (node) { node.style.opacity = match || words.length === 0 ? "1" : "0.25"; }
       if (match) { shown += 1; }
     });
     count.hidden = words.length === 0;
