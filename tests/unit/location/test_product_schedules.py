@@ -122,3 +122,15 @@ def test_a_job_never_takes_a_products_op_name(mesh_settings) -> None:
 )
 def test_cadence_names_the_common_crons(cron: str, word: str) -> None:
     assert cadence(cron) == word
+
+
+def test_sensors_start_running_whatever_the_schedule_setting(mesh_settings) -> None:
+    """As README says: DAGMESH_SCHEDULES stops schedules only; the automation sensor still runs."""
+    product = declare(automation_condition=dg.AutomationCondition.on_cron("0 * * * *"))(shipments)
+    stopped = replace(mesh_settings, schedules_running=False)
+
+    defs = domain_definitions("logistics", [product], settings=stopped)
+
+    (sensor,) = defs.sensors or []
+    assert sensor.name == "logistics_automation"
+    assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
