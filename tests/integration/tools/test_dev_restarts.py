@@ -87,3 +87,53 @@ def test_the_servers_own_exit_code_is_returned(tmp_path: Path) -> None:
     code = serve_with_restarts([sys.executable, "-c", "raise SystemExit(3)"], workspace, poll=0.05)
 
     assert code == 3
+
+
+PARENT = """
+import signal, sys
+from pathlib import Path
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background shell job starts
+from dagmesh.tools.dev_server import interrupt_on_termination, serve_with_restarts
+interrupt_on_termination()
+try:
+    serve_with_restarts([sys.executable, "-c", sys.argv[1], sys.argv[2]], Path(sys.argv[3]), poll=0.1)
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+# The stand-in server stops on SIGINT only (as `dagster dev`, which maps SIGTERM to its SIGINT handler).
+STUBBORN_CHILD = """
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.getsignal(signal.SIGINT))
+with open(sys.argv[1], "a") as out:
+    out.write(f"{os.getpid()}\\n")
+time.sleep(600)
+"""
+
+
+def test_sigterm_stops_the_server_too_even_when_sigint_was_ignored(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text("load_from: []\n")
+    pids = tmp_path / "pids"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, STUBBORN_CHILD, str(pids), str(workspace)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: pids.exists() and len(pids.read_text().split()) == 1)
+        (child,) = map(int, pids.read_text().split())
+        parent.send_signal(signal.SIGTERM)
+        out, _ = parent.communicate(timeout=40)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    try:
+        assert out.strip() == "stopped"
+        assert _wait_for(lambda: not _alive(child)), "the server outlived dagmesh dev"
+    finally:
+        if _alive(child):
+            os.kill(child, signal.SIGKILL)

@@ -185,17 +185,18 @@ def run(
 def dev(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage;
     restarted when workspace.yaml changes (a new domain), since `dagster dev` reads it only at start."""
-    from dagmesh.tools.dev_server import serve_with_restarts
+    from dagmesh.tools.dev_server import interrupt_on_termination, serve_with_restarts
 
     _instance(MeshSettings.from_env())  # DAGSTER_HOME: the mesh's own, created on first use
     dagster = Path(sys.executable).parent / "dagster"
     path = _workspace_path(workspace)
     command = [str(dagster), "dev", "-w", str(path), *ctx.args]
+    interrupt_on_termination()
     try:
         code = serve_with_restarts(
             command, path, say=lambda text: console.print(text, highlight=False)
         )
-    except KeyboardInterrupt:  # Ctrl-C: the child's group was stopped on the way out
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: the child's group was stopped on the way
         code = 0
     raise typer.Exit(code)
 

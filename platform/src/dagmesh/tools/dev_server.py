@@ -43,6 +43,20 @@ def _stop(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> None:
         pass
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_termination() -> None:
+    """Make Ctrl-C, SIGTERM and a closed terminal (SIGHUP) all stop the command the same way: the
+    child runs in its own process group, so it is stopped by us, not by the terminal. Also undoes an
+    inherited 'ignore SIGINT' (a background shell job), which the child would inherit in turn and then
+    ignore our stop (`dagster dev` maps SIGTERM to its SIGINT handler). Main thread only."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+
+
 def serve_with_restarts(
     command: Sequence[str],
     watched: Path,
