@@ -493,6 +493,7 @@ def test_the_static_catalog_shows_status_graph_and_search(webserver: Webserver, 
     expect(page.locator("#search-count")).to_contain_text("products match")
     expect(nations).to_be_visible()
     expect(page.locator("#product-sales-orders")).to_be_hidden()
+    expect(page.locator("#domain-marketing")).to_be_hidden()  # no product of it matches
     expect(graph.locator('a.node[data-key="sales/orders"]')).to_have_css("opacity", "0.25")
     expect(graph.locator('a.node[data-key="sales/nations"]')).to_have_css("opacity", "1")
     _screenshot(page, "catalog-search.png")

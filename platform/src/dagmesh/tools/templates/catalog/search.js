@@ -18,6 +18,9 @@
       if (node) { node.style.opacity = match || words.length === 0 ? "1" : "0.25"; }
       if (match) { shown += 1; }
     });
+    document.querySelectorAll("div.domain").forEach(function (domain) {
+      domain.hidden = !domain.querySelector("section.product:not([hidden])");
+    });
     count.hidden = words.length === 0;
     count.textContent = shown + " of " + cards.length + " products match";
   });
