@@ -3,7 +3,8 @@
 
     python3 dev.py mesh     # set up, then materialize the whole mesh (dagmesh run)
     python3 dev.py test     # set up, then lint and run the whole test suite
-    python3 dev.py ui       # set up, then open the Dagster UI with every domain (dagster dev)
+    python3 dev.py ui       # set up, then open the Dagster UI with every domain (dagster dev,
+                            # restarted when workspace.yaml changes: a new domain)
     python3 dev.py lock     # re-resolve dependencies into requirements.lock (needs network)
 
 Setup is idempotent: a virtualenv in .venv, the pinned dependencies from requirements.lock (installed by

@@ -194,7 +194,17 @@ def test_daemon_and_code_servers_run_the_mesh_on_postgres(postgres, tmp_path):
         )
         # A run submitted to the queue: the daemon's run coordinator launches it through the code server.
         launched = subprocess.run(
-            [BIN / "dagster", "job", "launch", "-w", workspace, "-l", "sales", "-j", "sales_0_2"],
+            [
+                BIN / "dagster",
+                "job",
+                "launch",
+                "-w",
+                workspace,
+                "-l",
+                "sales",
+                "-j",
+                "sales__daily_products",
+            ],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -207,7 +217,9 @@ def test_daemon_and_code_servers_run_the_mesh_on_postgres(postgres, tmp_path):
             lambda: [
                 row[0]
                 for row in _query(
-                    postgres, "SELECT status FROM runs WHERE pipeline_name = %s", ("sales_0_2",)
+                    postgres,
+                    "SELECT status FROM runs WHERE pipeline_name = %s",
+                    ("sales__daily_products",),
                 )
                 if row[0] in ("SUCCESS", "FAILURE", "CANCELED")
             ],

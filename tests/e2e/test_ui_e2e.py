@@ -1,9 +1,12 @@
 """The Dagster UI is the catalog: the real webserver, the real workspace, a real (headless) browser.
 
-Starts `dagster-webserver -w workspace.yaml` on loopback with its own DAGSTER_HOME and DAGMESH_HOME, checks
-through GraphQL *and* in Chromium that every code location loaded, that a product page shows its card
-(owner) and its contract's column schema, and launches a materialization with the UI's Materialize button
-that must finish with SUCCESS. Screenshots go to test-artifacts/ui/.
+Starts `dagster-webserver -w workspace.yaml` on loopback, over a copy of the project (so the test can add
+a domain the documented way) with its own DAGSTER_HOME and DAGMESH_HOME, and kept in step with the
+workspace file as `dagmesh dev` keeps `dagster dev` (`dagmesh.tools.dev_server`). Checks through GraphQL
+*and* in Chromium that every code location loaded, that a product page shows its card (owner) and its
+contract's column schema with its constraints, launches a materialization with the UI's Materialize button
+that must finish with SUCCESS, adds a domain with `dagmesh new-domain` and sees it load, and opens the
+static catalog (live status, lineage graph, search). Screenshots go to test-artifacts/ui/.
 
 The browser is Debian's `chromium` driven by Playwright (never `playwright install`, which downloads a
 browser build): the test installs the Debian package when /usr/bin/chromium is missing, and fails, not
@@ -13,15 +16,14 @@ so a run launched from the UI starts at once, and no sensor or automation runs b
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,10 +35,13 @@ from typing import Any
 import pytest
 
 from dagmesh.binding.workspace import read_workspace
+from dagmesh.tools.dev_server import serve_with_restarts
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "workspace.yaml"
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
+BIN = Path(sys.executable).parent
+NEW_DOMAIN = "billing"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -120,9 +125,12 @@ def _free_port() -> int:
 @dataclass
 class Webserver:
     url: str
-    process: subprocess.Popen
     log: Path
     dagster_home: Path
+    project: Path
+    env: dict[str, str]
+    supervisor: threading.Thread
+    said: list[str]
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -139,28 +147,28 @@ class Webserver:
         return answer["data"]
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the webserver's whole process group: code servers and run workers included."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # children outliving the leader
-        os.killpg(process.pid, signal.SIGKILL)
+def copy_project(target: Path) -> Path:
+    """The project's files (no venv, no state), as a team has them after cloning."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
 
 
 def _wait_until_loaded(server: Webserver, expected: list[str]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
-        if server.process.poll() is not None:
-            pytest.fail(
-                f"dagster-webserver exited with {server.process.returncode}:\n{server.log_tail()}"
-            )
+        if not server.supervisor.is_alive():
+            pytest.fail(f"dagster-webserver exited:\n{server.log_tail()}")
         try:
             with urllib.request.urlopen(f"{server.url}/server_info", timeout=5):
                 pass
@@ -189,6 +197,7 @@ def webserver(
     tmp_path_factory: pytest.TempPathFactory, locations: list[str]
 ) -> Iterator[Webserver]:
     base = tmp_path_factory.mktemp("ui")
+    project = copy_project(base / "project")
     dagster_home = base / "dagster_home"
     dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
@@ -198,34 +207,45 @@ def webserver(
         DAGMESH_HOME=str(base / "mesh"),
         DAGMESH_TPCH_SCALE="0.01",
         PYTHONUNBUFFERED="1",
+        # A domain the test adds is imported from the copy, never installed into the shared venv.
+        DAGMESH_SCAFFOLD_INSTALL="0",
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(project / "domains" / NEW_DOMAIN / "src"), env.get("PYTHONPATH")])
+        ),
+        PATH=f"{BIN}{os.pathsep}{env['PATH']}",
     )
     env.pop("DAGMESH_WAREHOUSE", None)
     port = _free_port()
     log = base / "webserver.log"
+    workspace = project / "workspace.yaml"
     command = [
-        str(Path(sys.executable).parent / "dagster-webserver"),
-        *("-w", str(WORKSPACE), "-h", "127.0.0.1", "-p", str(port)),
+        str(BIN / "dagster-webserver"),
+        *("-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)),
     ]
+    stop = threading.Event()
+    said: list[str] = []
     with log.open("w") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+        # What `dagmesh dev` does around `dagster dev`: restarted when workspace.yaml changes.
+        supervisor = threading.Thread(
+            target=serve_with_restarts,
+            args=(command, workspace),
+            kwargs={"say": said.append, "stop": stop, "env": env, "cwd": project, "output": output},
+            daemon=True,
         )
-    server = Webserver(f"http://127.0.0.1:{port}", process, log, dagster_home)
-    try:
-        _wait_until_loaded(server, locations)
-        # The community newsletter dialog of a fresh instance would cover the page: mark it seen.
-        server.graphql("mutation { setNuxSeen }")
-        yield server
-    finally:
-        _stop(process)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, ARTIFACTS / "webserver.log")
+        supervisor.start()
+        server = Webserver(
+            f"http://127.0.0.1:{port}", log, dagster_home, project, env, supervisor, said
+        )
+        try:
+            _wait_until_loaded(server, locations)
+            # The community newsletter dialog of a fresh instance would cover the page: mark it seen.
+            server.graphql("mutation { setNuxSeen }")
+            yield server
+        finally:
+            stop.set()
+            supervisor.join(timeout=60)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, ARTIFACTS / "webserver.log")
 
 
 @pytest.fixture(scope="module")
@@ -320,11 +340,21 @@ def test_product_page_shows_its_card_and_contract_schema(webserver: Webserver, p
     expect(page.get_by_text("team:sales", exact=True)).to_be_visible()
     expect(page.get_by_text("domains/sales/contracts/orders/v2.odcs.yaml")).to_be_visible()
     expect(page.get_by_text("Consumers (this domain)")).to_be_visible()
-    # The column schema is the contract: every column, with its type and description.
-    for column in read_contract(Orders).columns:
+    # The column schema is the contract: every column, with its type and description, and its
+    # constraints as Dagster draws them (a tag per constraint: non-nullable, unique, each check).
+    contract = read_contract(Orders)
+    for column in contract.columns:
         expect(page.get_by_text(column.name, exact=True).first).to_be_visible()
         if column.description:
             expect(page.get_by_text(column.description, exact=True).first).to_be_visible()
+    required = sum(not column.nullable for column in contract.columns)
+    assert required > 1
+    expect(page.get_by_text("non-nullable", exact=True)).to_have_count(required)
+    expect(page.get_by_text("unique", exact=True).first).to_be_visible()
+    check = next(
+        c.label for column in contract.columns for c in column.checks if len(c.label) <= 30
+    )
+    expect(page.get_by_text(check, exact=True).first).to_be_visible()
     # Cross-domain lineage and the kinds (icons) the platform sets: orders is computed in the
     # warehouse, so SQL rather than pandas.
     expect(page.get_by_text("customer_segments").first).to_be_visible()
@@ -393,3 +423,77 @@ def test_materialize_launched_from_the_ui_succeeds(webserver: Webserver, page: A
     expect(page.get_by_text("contract", exact=True).first).to_be_visible()
     expect(page.get_by_text("Passed").first).to_be_visible()
     _screenshot(page, "contract-check.png")
+
+
+LOCATION_QUERY = """
+{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
+    locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
+
+
+def test_a_domain_added_the_documented_way_shows_in_the_ui(
+    webserver: Webserver, locations: list[str], page: Any
+) -> None:
+    """`dagmesh new-domain` registers the domain in workspace.yaml; the server is restarted (as by
+    `dagmesh dev`) and the UI shows the new location and its product."""
+    from playwright.sync_api import expect
+
+    done = subprocess.run(
+        [str(BIN / "dagmesh"), "new-domain", NEW_DOMAIN, "--owner", f"team:{NEW_DOMAIN}"],
+        cwd=webserver.project,
+        env=webserver.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    _wait_until_loaded(webserver, [*locations, NEW_DOMAIN])
+    assert webserver.said and webserver.said[0].startswith("workspace.yaml changed: restarting")
+    entries = webserver.graphql(LOCATION_QUERY)["workspaceOrError"]["locationEntries"]
+    new = next(e for e in entries if e["name"] == NEW_DOMAIN)
+    assert new["locationOrLoadError"]["__typename"] == "RepositoryLocation", new
+
+    page.goto(f"{webserver.url}/locations")
+    expect(page.get_by_text(f"{len(locations) + 1} code locations")).to_be_visible()
+    expect(page.locator(f'a[href="/locations/{NEW_DOMAIN}/"]')).to_be_visible()
+    _screenshot(page, "locations-after-new-domain.png")
+    page.goto(f"{webserver.url}/assets/{NEW_DOMAIN}")
+    expect(page.get_by_text("regions").first).to_be_visible()
+    _screenshot(page, "new-domain-assets.png")
+
+
+def test_the_static_catalog_shows_status_graph_and_search(webserver: Webserver, page: Any) -> None:
+    """`dagmesh catalog` over the same warehouse and instance, opened from disk: sales/nations (which
+    the UI materialized above) has its live status; the lineage graph is drawn; search filters."""
+    from playwright.sync_api import expect
+
+    out = ARTIFACTS / "catalog"
+    shutil.rmtree(out, ignore_errors=True)
+    done = subprocess.run(
+        [str(BIN / "dagmesh"), "catalog", "--out", str(out)],
+        cwd=webserver.project,
+        env=webserver.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    page.goto((out / "index.html").as_uri())
+    nations = page.locator("#product-sales-nations")
+    expect(nations.locator(".badge")).to_have_text("fresh, contract passed, last run success")
+    expect(nations.get_by_text("25 rows", exact=False)).to_be_visible()
+    graph = page.locator("svg.lineage")
+    expect(graph).to_be_visible()
+    expect(graph.locator('a.node[data-key="sales/orders"]')).to_have_count(1)
+    assert graph.locator("path.edge").count() > 5
+    _screenshot(page, "catalog.png")
+
+    page.locator("#search").fill("nations")
+    expect(page.locator("#search-count")).to_contain_text("products match")
+    expect(nations).to_be_visible()
+    expect(page.locator("#product-sales-orders")).to_be_hidden()
+    expect(page.locator("#domain-marketing")).to_be_hidden()  # no product of it matches
+    expect(graph.locator('a.node[data-key="sales/orders"]')).to_have_css("opacity", "0.25")
+    expect(graph.locator('a.node[data-key="sales/nations"]')).to_have_css("opacity", "1")
+    _screenshot(page, "catalog-search.png")

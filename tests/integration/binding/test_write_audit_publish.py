@@ -206,6 +206,13 @@ def test_passing_run_records_a_passed_check_and_table_metadata(
     assert metadata["dagster/table_name"].value == "testdom.ledger"
     schema = metadata["dagster/column_schema"].value
     assert [(c.name, c.type) for c in schema.columns] == LEDGER_COLUMNS
+    # The UI shows the latest materialization's schema: it carries the contract's constraints too.
+    columns = {c.name: c for c in schema.columns}
+    assert columns["entry_id"].constraints.unique is True
+    assert columns["entry_id"].constraints.nullable is False
+    assert columns["entry_id"].constraints.other == ["greater_than_or_equal_to(min_value=0)"]
+    assert columns["account"].constraints.unique is False
+    assert columns["amount"].description == "Booked amount, never negative."
 
     assert_frame_equal(sort(read_table("testdom.ledger")), GOOD)
     assert publications(warehouse_path) == [("testdom/ledger", "testdom.ledger", None, 3)]

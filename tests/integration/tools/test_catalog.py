@@ -29,6 +29,7 @@ from dagmesh.tools.catalog_site import (
     build_catalog,
     render_html,
     render_markdown,
+    write_catalog,
 )
 from dagmesh.tools.cli import app
 
@@ -374,12 +375,24 @@ def test_published_contracts_are_found_where_publish_writes_them(
     for entry in mesh.entries:
         assert entry.contract_published, entry.key
         assert (workspace.parent / str(entry.contract_file)).is_file()
-    markdown = render_markdown(mesh, tmp_path / "site")
+    markdown = render_markdown(mesh)
+    # Links are relative to the catalog's folder, into its own copy of the contracts, so the
+    # catalog works wherever it is hosted.
     assert (
         "| Contract file | [domains/shop/contracts/orders/v2.odcs.yaml]"
-        "(../project/domains/shop/contracts/orders/v2.odcs.yaml) (published) |"
+        "(contracts/shop/orders/v2.odcs.yaml) (published) |"
     ) in markdown
     assert "not published yet" not in markdown
+    site = tmp_path / "hosted" / "elsewhere"
+    write_catalog(mesh, site)
+    copied = site / "contracts" / "shop" / "orders" / "v2.odcs.yaml"
+    assert (
+        copied.read_bytes()
+        == (workspace.parent / str(mesh.by_key["shop/orders"].contract_file)).read_bytes()
+    )
+    page = _parse((site / HTML_FILE).read_text())
+    files = [h for h in page.hrefs if not h.startswith("#")]
+    assert files and all((site / h).is_file() for h in files), files
 
 
 def test_markdown_has_lineage_contract_columns_and_consumers(written: Path) -> None:
@@ -392,8 +405,11 @@ def test_markdown_has_lineage_contract_columns_and_consumers(written: Path) -> N
     assert "| Domain | shop (code location shop) |" in section
     assert "| `o_orderkey` | BIGINT | no | yes |" in section
     assert "[`ship/deliveries`](#product-ship-deliveries)" in section
-    assert "| Contract file | [domains/shop/contracts/orders/v2.odcs.yaml](" in section
-    assert "(not published yet: run `dagmesh publish`)" in section
+    # Not published: named, not linked (there is no file to link to).
+    assert (
+        "| Contract file | domains/shop/contracts/orders/v2.odcs.yaml "
+        "(not published yet: run `dagmesh publish`) |"
+    ) in section
     assert "Upstream (what it reads):\n\n- none (source-aligned)\n" in section
     assert "Downstream (who depends on it):\n\n- [`ship/deliveries`]" in section
     assert "\n  - [`ads/audience`](#product-ads-audience)\n" in section  # the tree's second level
@@ -412,16 +428,31 @@ def test_markdown_has_lineage_contract_columns_and_consumers(written: Path) -> N
 
 
 def test_html_parses_and_links_lineage(written: Path) -> None:
-    page = _parse((written / HTML_FILE).read_text())
-    assert {"script", "iframe", "link"}.isdisjoint(page.tags)  # self-contained: nothing fetched
+    html = (written / HTML_FILE).read_text()
+    page = _parse(html)
+    # Self-contained: nothing fetched; one inline script (the search), no script from elsewhere.
+    assert {"iframe", "link", "img"}.isdisjoint(page.tags)
+    assert page.tags.count("script") == 1 and "<script src" not in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html
     text = " ".join(page.text)
     assert "team:shop" in text and "o_orderkey" in text
     assert "shop/orders → ship/deliveries" in text
     assert "vendors/carriers" in text and "(not in this workspace)" in text
-    assert "shop_orders --> ship_deliveries" in text  # the Mermaid source, unescaped by the parser
+    # The lineage graph is drawn inline: a node per product linking to its section, one per input
+    # outside the workspace (not a link), an edge per input.
+    assert page.tags.count("svg") == 1
+    assert page.tags.count("rect") == 7 and page.tags.count("path") >= 6
+    for key in ("shop/orders", "ship/deliveries", "ads/audience"):
+        assert f'<a href="#{anchor(key)}" class="node" data-key="{key}">' in html
+    assert '<g class="node missing" data-key="vendors/carriers">' in html
     internal = [h for h in page.hrefs if h.startswith("#")]
     assert all(h[1:] in page.ids for h in internal), set(internal) - {f"#{i}" for i in page.ids}
-    assert any(h.endswith("domains/shop/contracts/orders/v2.odcs.yaml") for h in page.hrefs)
+    # Unpublished contracts are not linked; nothing links out of the catalog's folder.
+    assert all(h.startswith("#") for h in page.hrefs)
+    # Search: a box the script shows, and each card's searchable text.
+    assert '<input id="search" type="search"' in html
+    assert 'data-search="shop/orders every order, as booked. team:shop public 2.1.0 orders' in html
 
 
 def test_hostile_descriptions_are_escaped_in_html_and_cannot_break_markdown(
@@ -432,14 +463,14 @@ def test_hostile_descriptions_are_escaped_in_html_and_cannot_break_markdown(
     assert notes.interface.description == HOSTILE
     assert any(c.description == HOSTILE for c in notes.interface.columns)
 
-    html = render_html(catalog, tmp_path)
-    assert "<script>" not in html
+    html = render_html(catalog)
+    assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; a | pipe\nand a second line &amp; more" in html
     page = _parse(html)
-    assert "script" not in page.tags
+    assert page.tags.count("script") == 1  # the page's own search only
     assert " ".join(page.text).count(HOSTILE) == 2  # the reader sees the text exactly as written
 
-    markdown = render_markdown(catalog, tmp_path)
+    markdown = render_markdown(catalog)
     assert "<script>" not in markdown
     shown = "&lt;script&gt;alert(1)&lt;/script&gt; a \\| pipe and a second line &amp; more"
     section = _section(markdown, "shop/notes")
@@ -461,10 +492,10 @@ def test_every_text_is_escaped_not_only_descriptions(catalog: Catalog, tmp_path:
         locations=catalog.locations,
         entries=tuple(entry if e.key == orders.key else e for e in catalog.entries),
     )
-    html = render_html(doctored, tmp_path)
+    html = render_html(doctored)
     assert "team:<evil>" not in html and "team:&lt;evil&gt;" in html
     assert "x &lt; &#39;y&#39;" in html and "A&#34;B" in html
-    markdown = render_markdown(doctored, tmp_path)
+    markdown = render_markdown(doctored)
     assert "team:<evil>" not in markdown and "| Owners | team:&lt;evil&gt; |" in markdown
     assert "| x &lt; 'y' |" in markdown
 

@@ -138,3 +138,13 @@ def test_schedule_is_built_for_scheduled_products_only(defs: dg.Definitions) -> 
 
     assert [s.cron_schedule for s in schedules] == ["15 3 * * *"]
     assert schedules[0].job.selection.resolve(defs.resolve_asset_graph()) == {KEY}
+
+
+def test_card_states_where_the_consumers_are(defs: dg.Definitions) -> None:
+    card = defs.resolve_assets_def(KEY).specs_by_key[KEY].description
+
+    assert "| Consumers (this domain) | `logistics/shipment_stats` |" in card
+    assert (
+        "downstream in this asset's lineage, from every code location the workspace loads" in card
+    )
+    assert "`dagmesh catalog` lists them too" in card

@@ -167,6 +167,29 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def published_schema(product: DataProduct, columns: Iterable[tuple[str, str]]) -> dg.TableSchema:
+    """The column schema of a publication: the table's columns as written, each with its contract's
+    nullability, uniqueness, checks and description. The UI shows the latest materialization's schema
+    over the definition's, so without the contract here the constraints would vanish after a run."""
+    declared = product.contract.table_schema()
+    by_name = {column.name: column for column in declared.columns}
+    written = []
+    for name, type_ in columns:
+        column = by_name.get(name)
+        written.append(
+            dg.TableColumn(name, type_)
+            if column is None
+            else dg.TableColumn(
+                name=name,
+                type=type_,
+                description=column.description,
+                constraints=column.constraints,
+                tags=column.tags,
+            )
+        )
+    return dg.TableSchema(columns=written, constraints=declared.constraints)
+
+
 def _partition_window(context: dg.AssetExecutionContext) -> PartitionWindow | None:
     # A one-partition run (what a partitioned schedule launches) has a partition key but no range
     # tags: it must still replace only its window, not the whole table.
@@ -330,9 +353,7 @@ def build_product_asset(product: DataProduct, domain: str) -> dg.AssetsDefinitio
             metadata={
                 "dagster/row_count": result.rows,
                 "dagster/table_name": result.table,
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(name, type_) for name, type_ in result.columns]
-                ),
+                "dagster/column_schema": published_schema(product, result.columns),
                 "dagmesh/version": product.version,
                 **({"dagmesh/snapshot": result.snapshot} if result.snapshot is not None else {}),
                 **({"dagmesh/rolled_back_to": int(rollback_to)} if rollback_to is not None else {}),

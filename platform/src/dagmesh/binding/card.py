@@ -26,5 +26,12 @@ def product_card(interface: ProductInterface, contract_link: str | None = None) 
     rows.append(
         ("Consumers (this domain)", ", ".join(f"`{c}`" for c in interface.consumers) or "none")
     )
-    rows.append(("Consumers (other domains)", "see this asset's lineage (downstream)"))
+    # A location knows only its own domain's readers; the UI's lineage graph is the workspace's.
+    rows.append(
+        (
+            "Consumers (other domains)",
+            "downstream in this asset's lineage, from every code location the workspace loads; "
+            "`dagmesh catalog` lists them too",
+        )
+    )
     return f"{interface.description}{CARD_SEPARATOR}{markdown_table(('', ''), rows)}\n"

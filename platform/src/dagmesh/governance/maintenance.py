@@ -23,7 +23,7 @@ maintenance runs would merge the same files and race each other's cleanup):
   and then maintains.
 
 The schedule is defined by the governance location (`lake_maintenance_schedule`): nightly, RUNNING on
-the lakehouse backend, STOPPED (nothing to maintain) on the DuckDB file.
+the lakehouse backend, STOPPED (nothing to maintain) on the DuckDB file or with DAGMESH_SCHEDULES=stopped.
 """
 
 import dagster as dg
@@ -170,7 +170,7 @@ def lake_maintenance_schedule(
     cron: str = NIGHTLY, *, settings: MeshSettings | None = None
 ) -> dg.ScheduleDefinition:
     """The schedule of `lake_maintenance`: RUNNING on the lakehouse backend, STOPPED on the DuckDB
-    file (where a run says there is nothing to maintain)."""
+    file (where a run says there is nothing to maintain) and wherever DAGMESH_SCHEDULES=stopped."""
     settings = settings or MeshSettings.from_env()
     return dg.ScheduleDefinition(
         name=f"{JOB_NAME}_schedule",
@@ -179,7 +179,7 @@ def lake_maintenance_schedule(
         execution_timezone="UTC",
         default_status=(
             dg.DefaultScheduleStatus.RUNNING
-            if settings.lake is not None
+            if settings.lake is not None and settings.schedules_running
             else dg.DefaultScheduleStatus.STOPPED
         ),
         description="Lake maintenance, nightly.",

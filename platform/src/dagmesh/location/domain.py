@@ -8,7 +8,6 @@ external assets, schedules and the automation sensor are derived, and the wareho
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -35,6 +34,7 @@ from dagmesh.governance.enforce import Enforcement, enforce_on_load, policies_fo
 from dagmesh.governance.interfaces import published_interfaces
 from dagmesh.governance.policy import Policy
 from dagmesh.location.inputs import resolve_inputs
+from dagmesh.location.schedules import product_schedules
 from dagmesh.registry.store import package_folder, registry_link
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MeshWarehouse
@@ -88,29 +88,6 @@ def _with_location_facts(
     return spec.replace_attributes(
         description=product_card(interface, contract_link), metadata=metadata
     )
-
-
-def _schedules(domain: str, products: Iterable[DataProduct]) -> list[dg.ScheduleDefinition]:
-    """One job and schedule per (cron, partitioning) so partitioned products get partitioned runs."""
-    groups: dict[tuple[str, Any], list[DataProduct]] = defaultdict(list)
-    for product in products:
-        if product.schedule:
-            groups[(product.schedule, product.partitions_def)].append(product)
-    schedules = []
-    for index, ((cron, partitions_def), members) in enumerate(
-        sorted(groups.items(), key=lambda g: g[0][0])
-    ):
-        slug = re.sub(r"[^a-z0-9]+", "_", cron.lower()).strip("_")
-        job = dg.define_asset_job(
-            name=f"{domain}_{'partitioned_' if partitions_def else ''}{slug or index}",
-            selection=dg.AssetSelection.assets(*[p.key(domain) for p in members]),
-        )
-        if partitions_def is not None:
-            # Dagster derives the cadence from the partitions: each new partition runs once it closes.
-            schedules.append(dg.build_schedule_from_partitioned_job(job))
-        else:
-            schedules.append(dg.ScheduleDefinition(job=job, cron_schedule=cron))
-    return schedules
 
 
 def mesh_location(
@@ -186,7 +163,7 @@ def mesh_location(
         # Another domain's product is an external asset here: Dagster draws the lineage and loads it; it
         # is not materialized here, so it is never governed as this location's own (`asset_specs`).
         assets=[dg.AssetSpec(key=key) for key in external],
-        schedules=_schedules(domain, products.values()),
+        schedules=product_schedules(domain, products.values(), running=settings.schedules_running),
         sensors=sensors,
         resources={
             WAREHOUSE_KEY: warehouse,

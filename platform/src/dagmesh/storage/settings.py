@@ -22,6 +22,9 @@ S3_ENDPOINT_ENV = "DAGMESH_S3_ENDPOINT"
 S3_URL_STYLE_ENV = "DAGMESH_S3_URL_STYLE"
 S3_USE_SSL_ENV = "DAGMESH_S3_USE_SSL"
 LOCK_TIMEOUT_ENV = "DAGMESH_LOCK_TIMEOUT"
+SCHEDULES_ENV = "DAGMESH_SCHEDULES"
+# A product's schedule is part of its SLO: it runs unless a deployment says otherwise.
+SCHEDULE_STATES = ("running", "stopped")
 DEFAULT_TPCH_SCALE = 0.01
 # How long `dagmesh run` (all its products together) waits for another process's lock on the DuckDB file.
 DEFAULT_LOCK_TIMEOUT = 300.0
@@ -82,6 +85,8 @@ class MeshSettings:
     # The lakehouse backend instead of the DuckDB file, when DAGMESH_WAREHOUSE names a DuckLake catalog.
     lake: LakeLocation | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # seconds
+    # Whether the schedules the platform derives start RUNNING (DAGMESH_SCHEDULES=stopped: STOPPED).
+    schedules_running: bool = True
 
     @property
     def spill_dir(self) -> Path:
@@ -132,6 +137,12 @@ class MeshSettings:
             raise ValueError(
                 f"{MEMORY_LIMIT_ENV}={memory!r} is not an amount of memory; use e.g. 2GB or 512MB"
             )
+        schedules = (os.environ.get(SCHEDULES_ENV) or "running").strip().lower()
+        if schedules not in SCHEDULE_STATES:
+            raise ValueError(
+                f"{SCHEDULES_ENV}={schedules!r} is not a schedule state; use running (the default) "
+                "or stopped"
+            )
         return cls(
             home=home,
             warehouse_path=warehouse,
@@ -139,6 +150,7 @@ class MeshSettings:
             memory_limit=memory.strip().replace(" ", ""),
             lake=lake,
             lock_timeout=lock_timeout_seconds(os.environ.get(LOCK_TIMEOUT_ENV) or ""),
+            schedules_running=schedules == "running",
         )
 
     @property

@@ -7,8 +7,14 @@ contract's columns, its inputs (lineage across domains). It adds what only the w
 code location, the registry file (`dagmesh.registry.store`'s rule) and whether it is published, and the
 consumers of every domain ("who depends on me"), computed from every product's inputs.
 
+With `with_status`, the catalog also shows each product's live state when it was written
+(`catalog_status`: last publish, rows, contract result, last run, freshness against the SLO).
+
 Both files are rendered by the jinja templates in `templates/catalog/` from the one `Catalog` model. The
-HTML is one self-contained file (no scripts, no fetches) and autoescaped. In the Markdown every value is
+HTML is one self-contained, autoescaped file: the lineage is an inline SVG laid out here
+(`lineage_svg`), search is a few lines of inline script over the product cards (the page reads the
+same without it), nothing is fetched. Every link is relative to the catalog's folder, so it can be
+hosted anywhere: published contracts are copied into its `contracts/` folder. In the Markdown every value is
 neutralized as HTML (`<`, `>`, `&`) by the environment's `finalize`, and table cells go through the
 `cell` filter (`dagmesh.core.markdown.cell`), so no text can inject markup or break a table.
 """
@@ -16,10 +22,10 @@ neutralized as HTML (`<`, `>`, `&`) by the environment's `finalize`, and table c
 from __future__ import annotations
 
 import html
-import os
 import re
+import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -32,12 +38,15 @@ from dagmesh.binding.workspace import CodeLocation, WorkspaceError, read_workspa
 from dagmesh.core.markdown import cell
 from dagmesh.declare.interface import ProductInterface
 from dagmesh.registry.store import domain_folder, registry_link
+from dagmesh.tools.catalog_status import ProductStatus
+from dagmesh.tools.lineage_svg import GraphNode, domain_colors, lineage_svg
 
 MARKDOWN_FILE = "catalog.md"
 HTML_FILE = "index.html"
 TEMPLATES = "templates/catalog"
 HTML_TEMPLATE = "index.html.j2"
 MARKDOWN_TEMPLATE = "catalog.md.j2"
+CONTRACTS_DIR = "contracts"
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,21 @@ class CatalogEntry:
     def anchor(self) -> str:
         return anchor(self.key)
 
+    @property
+    def site_contract(self) -> str | None:
+        """Where the published contract is copied in the catalog's folder (a relative link)."""
+        if not (self.contract_file and self.contract_published):
+            return None
+        return f"{CONTRACTS_DIR}/{self.domain}/{self.name}/{Path(self.contract_file).name}"
+
+    def search_text(self, status: ProductStatus | None) -> str:
+        """What the page's search matches: key, description, owners, access, columns, status."""
+        i = self.interface
+        words = [self.key, i.description, *i.owners, i.access, i.version, i.contract]
+        words += [c.name for c in i.columns]
+        words += [status.summary] if status is not None else []
+        return " ".join(words).lower()
+
 
 @dataclass(frozen=True)
 class LineageNode:
@@ -86,10 +110,38 @@ class Catalog:
     root: Path
     locations: tuple[str, ...]
     entries: tuple[CatalogEntry, ...]
+    # Each product's live state by key, and when it was read (empty: the catalog of the code alone).
+    statuses: Mapping[str, ProductStatus] = field(default_factory=dict)
+    status_time: str | None = None
     by_key: Mapping[str, CatalogEntry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_key", {e.key: e for e in self.entries})
+
+    def with_status(self, statuses: Mapping[str, ProductStatus], at: str) -> Catalog:
+        return replace(self, statuses=dict(statuses), status_time=at)
+
+    def status(self, key: str) -> ProductStatus | None:
+        return self.statuses.get(key)
+
+    @property
+    def lineage_svg(self) -> Markup:
+        """The whole mesh as an inline SVG graph: a node per product (and per input outside the
+        workspace), an edge per input, each node linking to its product's section."""
+        missing = sorted({i for e in self.entries for i in e.inputs} - set(self.by_key))
+        nodes = [
+            GraphNode(
+                key=e.key,
+                label=e.key,
+                domain=e.domain,
+                href=f"#{e.anchor}",
+                health=status.health if (status := self.status(e.key)) else "",
+            )
+            for e in self.entries
+        ]
+        nodes += [GraphNode(key, key, key.split("/")[0], None) for key in missing]
+        edges = [(source, e.key) for e in self.entries for source in e.inputs]
+        return Markup(lineage_svg(nodes, edges, domain_colors(self.domains)))
 
     @property
     def domains(self) -> list[str]:
@@ -237,29 +289,29 @@ def _environment(markdown: bool) -> Environment:
     return env
 
 
-def _render(template: str, markdown: bool, catalog: Catalog, out: Path) -> str:
-    folder = out.resolve()
-
-    def href(path: str) -> str:
-        """A path relative to the project root, as a link from the catalog's folder."""
-        return os.path.relpath(catalog.root / path, folder).replace(os.sep, "/")
-
-    return _environment(markdown).get_template(template).render(catalog=catalog, href=href)
+def _render(template: str, markdown: bool, catalog: Catalog) -> str:
+    return _environment(markdown).get_template(template).render(catalog=catalog)
 
 
-def render_markdown(catalog: Catalog, out: Path) -> str:
-    return _render(MARKDOWN_TEMPLATE, True, catalog, out)
+def render_markdown(catalog: Catalog) -> str:
+    return _render(MARKDOWN_TEMPLATE, True, catalog)
 
 
-def render_html(catalog: Catalog, out: Path) -> str:
-    return _render(HTML_TEMPLATE, False, catalog, out)
+def render_html(catalog: Catalog) -> str:
+    return _render(HTML_TEMPLATE, False, catalog)
 
 
 def write_catalog(catalog: Catalog, out: Path) -> list[Path]:
-    """Write `catalog.md` and `index.html` into `out`; return their paths."""
+    """Write `catalog.md` and `index.html` into `out`, with a copy of every published contract they
+    link to under `out/contracts/`; return the two pages' paths."""
     out.mkdir(parents=True, exist_ok=True)
+    for entry in catalog.entries:
+        if entry.site_contract and entry.contract_file:
+            copy = out / entry.site_contract
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(catalog.root / entry.contract_file, copy)
     markdown = out / MARKDOWN_FILE
     page = out / HTML_FILE
-    markdown.write_text(render_markdown(catalog, out), encoding="utf-8")
-    page.write_text(render_html(catalog, out), encoding="utf-8")
+    markdown.write_text(render_markdown(catalog), encoding="utf-8")
+    page.write_text(render_html(catalog), encoding="utf-8")
     return [markdown, page]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import warnings
 from enum import StrEnum
@@ -60,6 +59,15 @@ def _instance(settings: MeshSettings):
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(settings.ensure_dagster_home())
     return dg.DagsterInstance.get()
+
+
+def _read_instance(settings: MeshSettings):
+    """The instance `_instance` would give, for reading only: the environment is left as it is."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    home = os.environ.get("DAGSTER_HOME") or str(settings.ensure_dagster_home())
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home))
 
 
 @app.command()
@@ -255,12 +263,23 @@ def _fail_abandoned_runs(instance) -> None:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def dev(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
-    """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage."""
+    """Open the Dagster UI over every code location (`dagster dev`), on the mesh's local storage;
+    restarted when workspace.yaml changes (a new domain), since `dagster dev` reads it only at start."""
+    from dagmesh.tools.dev_server import interrupt_on_termination, serve_with_restarts
+
     # DAGSTER_HOME: the mesh's own, created on first use
     _fail_abandoned_runs(_instance(MeshSettings.from_env()))
     dagster = Path(sys.executable).parent / "dagster"
-    command = [str(dagster), "dev", "-w", str(_workspace_path(workspace)), *ctx.args]
-    raise typer.Exit(subprocess.run(command, check=False).returncode)
+    path = _workspace_path(workspace)
+    command = [str(dagster), "dev", "-w", str(path), *ctx.args]
+    interrupt_on_termination()
+    try:
+        code = serve_with_restarts(
+            command, path, say=lambda text: console.print(text, highlight=False)
+        )
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: the child's group was stopped on the way
+        code = 0
+    raise typer.Exit(code)
 
 
 @app.command("list")
@@ -518,11 +537,24 @@ def catalog(
     ),
 ) -> None:
     """Write a static catalog (catalog.md and index.html): every product's card, contract columns,
-    lineage across domains and consumers ("who depends on me")."""
+    live status (last publish, rows, contract, last run, freshness), a lineage graph across domains
+    and consumers ("who depends on me"), with copies of the published contracts it links to."""
+    from dagmesh.governance.monitors import utc_now
+    from dagmesh.storage.warehouse import MeshWarehouse
     from dagmesh.tools.catalog_site import build_catalog, write_catalog
+    from dagmesh.tools.catalog_status import product_statuses
 
     path = _workspace_path(workspace)
     mesh = build_catalog(_load(path), path)
+    settings = MeshSettings.from_env()
+    # A DuckDB file not written yet has no publications: opening it would create it.
+    exists = settings.lake is not None or settings.warehouse_path.exists()
+    warehouse = MeshWarehouse.from_settings(settings) if exists else None
+    keys = [entry.interface.key for entry in mesh.entries]
+    now = utc_now()
+    with _read_instance(settings) as instance:
+        statuses = product_statuses(keys, warehouse, instance, now=now)
+    mesh = mesh.with_status(statuses, f"{now:%Y-%m-%d %H:%M} UTC")
     written = write_catalog(mesh, out)
     console.print(
         f"catalog of {len(mesh.entries)} products in {len(mesh.domains)} domains: "

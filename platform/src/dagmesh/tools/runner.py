@@ -27,6 +27,7 @@ from dagster._core.storage.tags import (
 from dagmesh.binding.asset import CONTRACT_CHECK
 from dagmesh.core.errors import DagmeshError
 from dagmesh.declare.interface import ProductInterface
+from dagmesh.location.schedules import run_job_name, run_tags
 from dagmesh.tools.failures import failure_line, interrupted
 from dagmesh.tools.run_instance import ConcurrentRunsInstance
 from dagmesh.tools.stale_runs import process_tags
@@ -244,16 +245,21 @@ def materialize_in(
     run_config: Mapping[str, object] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """One in-process Dagster run of `keys` of a location (with their checks), failures reported in
-    the result rather than raised."""
-    return dg.materialize(
-        assets=[*(defs.assets or []), *(defs.asset_checks or [])],
-        resources=defs.resources,
-        instance=instance,
-        selection=list(keys),
-        run_config=dict(run_config or {}),
-        # the process running it: a run it leaves unfinished (killed) is found by `stale_runs`
-        tags={**process_tags(), **tags},
-        raise_on_error=False,
+    the result rather than raised. The run is of a job named and tagged by domain and product
+    (`location.schedules`), so the UI's runs list shows them rather than `__ephemeral_asset_job__`."""
+    keys = list(keys)
+    name = run_job_name(keys)
+    job = dg.define_asset_job(name, selection=dg.AssetSelection.assets(*keys), tags=run_tags(keys))
+    return (
+        dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
+        .resolve_job_def(name)
+        .execute_in_process(
+            instance=instance,
+            run_config=dict(run_config or {}),
+            # the process running it: a run it leaves unfinished (killed) is found by `stale_runs`
+            tags={**process_tags(), **tags},
+            raise_on_error=False,
+        )
     )
 
 
