@@ -395,6 +395,19 @@ def test_published_contracts_are_found_where_publish_writes_them(
     assert files and all((site / h).is_file() for h in files), files
 
 
+def test_a_draft_contract_is_not_shown_as_published(mesh_home: Path, tmp_path: Path) -> None:
+    """A registry file that is still a draft (as `dagmesh new-product` writes it) is not published."""
+    workspace = write_project(tmp_path / "project")
+    result = CliRunner().invoke(app, ["publish", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    orders = workspace.parent / "domains/shop/contracts/orders/v2.odcs.yaml"
+    orders.write_text(orders.read_text().replace("status: active", "status: draft"))
+    assert "status: draft" in orders.read_text()
+    mesh = build_catalog(load_workspace(workspace), workspace)
+    assert not mesh.by_key["shop/orders"].contract_published
+    assert all(e.contract_published for e in mesh.entries if e.key != "shop/orders")
+
+
 def test_markdown_has_lineage_contract_columns_and_consumers(written: Path) -> None:
     markdown = (written / MARKDOWN_FILE).read_text()
     assert "```mermaid\nflowchart LR\n" in markdown

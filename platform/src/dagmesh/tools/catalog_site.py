@@ -37,7 +37,8 @@ from dagmesh.binding.catalog import LocatedProduct, mesh_products
 from dagmesh.binding.workspace import CodeLocation, WorkspaceError, read_workspace
 from dagmesh.core.markdown import cell
 from dagmesh.declare.interface import ProductInterface
-from dagmesh.registry.store import domain_folder, registry_link
+from dagmesh.registry.odcs import ContractDocumentError, load_odcs
+from dagmesh.registry.store import domain_folder, is_draft, registry_link
 from dagmesh.tools.catalog_status import ProductStatus
 from dagmesh.tools.lineage_svg import GraphNode, domain_colors, lineage_svg
 
@@ -221,13 +222,19 @@ def consumers_of(products: list[LocatedProduct]) -> dict[str, list[str]]:
 def _registry_file(
     location: CodeLocation, root: Path, interface: ProductInterface
 ) -> tuple[str | None, bool]:
-    """The product's registry file (the registry's own rule), relative to `root`, and whether it exists."""
+    """The product's registry file (the registry's own rule), relative to `root`, and whether it is
+    published: there, and not a draft (`dagmesh new-product` writes one, which no consumer may rely on)."""
     major = interface.major_version
     if major is None:
         return None, False
     folder = domain_folder(location, root, interface.domain)
     link = registry_link(folder, root, interface.domain, interface.key.path[-1], major)
-    return link, (root / link).is_file()
+    if not (root / link).is_file():
+        return link, False
+    try:
+        return link, not is_draft(load_odcs(root / link))
+    except ContractDocumentError:  # not a contract at all: `dagmesh check` says what is wrong
+        return link, False
 
 
 def build_catalog(locations: Mapping[str, dg.Definitions], workspace: Path) -> Catalog:
