@@ -78,12 +78,25 @@ def _numbers(rows: int, checks: list[Any], step: Any, start: Any) -> list[Any]:
 def _texts(name: str, rows: int, checks: list[Any]) -> list[str]:
     stats = {c.name: c.statistics or {} for c in checks}
     if "str_matches" in stats:
-        from hypothesis import find, strategies
+        from hypothesis import HealthCheck, Phase, find, settings, strategies
 
         pattern = strategies.from_regex(stats["str_matches"]["pattern"], fullmatch=True)
+        # The first match found, not the simplest: shrinking each one (hypothesis' default for `find`)
+        # took minutes under a test runner's tracing. No example database: nothing is written.
+        first_found = settings(
+            phases=[Phase.generate],
+            database=None,
+            deadline=None,
+            max_examples=1000,
+            suppress_health_check=list(HealthCheck),
+        )
         found: list[str] = []
         for _ in range(rows):
-            found.append(find(pattern, lambda text, seen=tuple(found): text not in seen))
+            found.append(
+                find(
+                    pattern, lambda text, seen=tuple(found): text not in seen, settings=first_found
+                )
+            )
         return found
     values = []
     for i in range(rows):
