@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,11 @@ def run(scale: float, repeats: int = 1, memory_limit: str = "2GB") -> dict:
         "floor_wall_seconds": floor["wall_seconds"],
         "floor_peak_rss_mib": floor["peak_rss_mib"],
         "vs_floor": mesh["wall_seconds"] / floor["wall_seconds"],
+        # every repeat, in order (floor and mesh interleaved), and the ratio of the medians
+        "wall_seconds_each": [m["wall_seconds"] for m in meshes],
+        "floor_wall_seconds_each": [f["wall_seconds"] for f in floors],
+        "median_vs_floor": statistics.median(m["wall_seconds"] for m in meshes)
+        / statistics.median(f["wall_seconds"] for f in floors),
         # The first run in a new home also makes its Dagster instance (a process of its own here).
         "new_instance_seconds": mesh["new_instance_seconds"],
         "first_run_vs_floor": (mesh["wall_seconds"] + mesh["new_instance_seconds"])
