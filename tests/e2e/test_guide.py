@@ -193,7 +193,7 @@ def test_following_the_guide_word_for_word_works(project):
     for path in [*DOMAIN_FILES, "workspace.yaml", "pyproject.toml"]:
         assert path in created, (path, created)
     assert "domains/billing/contracts/regions/v1.odcs.yaml  (draft contract" in created, created
-    assert "restart `python3 dev.py ui`" in " ".join(created.split())
+    assert "`python3 dev.py ui` restarts by itself" in " ".join(created.split())
     added = outputs["dagmesh new-product billing invoices"]
     for path in [*PRODUCT_FILES, "domains/billing/contracts/invoices/v1.odcs.yaml  (draft"]:
         assert path in added, (path, added)

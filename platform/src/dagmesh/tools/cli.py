@@ -349,7 +349,8 @@ def new_domain(
     console.print(
         f"Domain [bold]{name}[/] is registered in workspace.yaml. Next: `dagmesh lint`, "
         f"`pytest domains/{name}`, then `dagmesh publish` once the contract is what you promise. "
-        "A running `dagster dev` does not see a new code location: restart `python3 dev.py ui`."
+        "A running `python3 dev.py ui` restarts by itself to show it; a `dagster dev` started by "
+        "hand does not see a new code location until it is restarted."
     )
 
 
