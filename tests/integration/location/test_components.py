@@ -201,7 +201,10 @@ def test_a_misspelled_yaml_input_names_the_yaml_file_and_line(tmp_path):
     the definitions module that loaded it; and a near miss gets the closest product's name."""
     from dagmesh import ProductDefinitionError
 
-    misspelled = GOOD.replace("inputs: [items]", "inputs: [itemz]")
+    # misspelled in its inputs and its SQL alike (SQL naming an undeclared table is refused first)
+    misspelled = GOOD.replace("inputs: [items]", "inputs: [itemz]").replace(
+        "FROM items", "FROM itemz"
+    )
     project = _project(tmp_path, "shoptypo", {"brand_totals": misspelled, "items": ITEMS_SQL})
     with pytest.raises(ProductDefinitionError) as raised:
         load_domain(project)

@@ -1,6 +1,7 @@
 """PII follows lineage: a public product that copies an upstream's PII column untagged (by name, or
 renamed in SQL that sqlglot traces) breaks `pii-not-public` in the whole-mesh view lint builds; a column
-declared `pii=False` does not."""
+declared `pii=False` does not. The producing domain (`crm`) is not one of the workspace's, so its
+products resolve as inputs without a contract registry."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def audience() -> pd.DataFrame:
     return pd.DataFrame({"c_custkey": [1], "email": ["a@example.com"]})
 
 
-def _copy(name: str, pii: bool | None, source: str = "marketing/audience"):
+def _copy(name: str, pii: bool | None, source: str = "crm/audience"):
     metadata = None if pii is None else {"pii": pii}
 
     class Copy(pa.DataFrameModel):
@@ -76,21 +77,21 @@ def _violations(settings: MeshSettings, **locations) -> dict[str, str]:
 def test_a_copied_pii_column_is_pii_unless_declared_otherwise(settings):
     found = _violations(
         settings,
-        marketing=[audience],
+        crm=[audience],
         web=[_copy("untagged", None), _copy("declared_not_pii", False)],
     )
     assert "web/untagged" in found
-    assert "email (from PII column marketing/audience.email)" in found["web/untagged"]
+    assert "email (from PII column crm/audience.email)" in found["web/untagged"]
     assert "web/declared_not_pii" not in found
 
 
 def test_pii_propagates_through_products_in_between(settings):
     found = _violations(
         settings,
-        marketing=[audience],
+        crm=[audience],
         web=[_copy("first", None), _copy("second", None, source="first")],
     )
-    assert "marketing/audience.email" in found["web/second"]
+    assert "crm/audience.email" in found["web/second"]
 
 
 def _sql_product(sql: str) -> DataProductComponent:
@@ -101,7 +102,7 @@ def _sql_product(sql: str) -> DataProductComponent:
         access="public",
         version="1.0.0",
         slo={"max_lag_hours": 26},
-        inputs=["marketing/audience"],
+        inputs=["crm/audience"],
         columns=[
             {"name": "c_custkey", "type": "int64", "description": "Customer."},
             {"name": "contact", "type": "str", "description": "Where to write."},
@@ -112,7 +113,7 @@ def _sql_product(sql: str) -> DataProductComponent:
 
 def test_a_sql_product_renaming_a_pii_column_is_traced_to_it(settings):
     renamed = _sql_product("SELECT c_custkey, lower(email) AS contact FROM audience")
-    found = _violations(settings, marketing=[audience], ads=[renamed.product()])
-    assert "contact (from PII column marketing/audience.email)" in found["ads/contacts"]
+    found = _violations(settings, crm=[audience], ads=[renamed.product()])
+    assert "contact (from PII column crm/audience.email)" in found["ads/contacts"]
     hashed_away = _sql_product("SELECT c_custkey, 'n/a' AS contact FROM audience")
-    assert _violations(settings, marketing=[audience], ads=[hashed_away.product()]) == {}
+    assert _violations(settings, crm=[audience], ads=[hashed_away.product()]) == {}
