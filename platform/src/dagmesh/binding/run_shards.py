@@ -33,8 +33,8 @@ def copied_from_template(base_dir: str, shard_path: str, build: Callable[[Engine
         return False
     template = _template(Path(base_dir), build)
     staged = shard.with_name(f".{shard.name}.{os.getpid()}.{threading.get_ident()}.copy")
-    shutil.copyfile(template, staged)
     try:
+        shutil.copyfile(template, staged)
         os.link(staged, shard)
     except FileExistsError:
         return False
@@ -54,9 +54,10 @@ def _template(base_dir: Path, build: Callable[[Engine], None]) -> Path:
         with engine.connect() as conn:
             # Everything into the file itself: the copy is of the one file, not its write-ahead log.
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        os.replace(staged, template)
     finally:
         engine.dispose()
-    os.replace(staged, template)
-    for leftover in (f"{staged}-wal", f"{staged}-shm"):
-        Path(leftover).unlink(missing_ok=True)
+        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+            leftover.unlink(missing_ok=True)
     return template
