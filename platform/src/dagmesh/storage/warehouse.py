@@ -160,6 +160,9 @@ def table_for_key(path: Sequence[str]) -> tuple[str, str]:
     return path[0], "__".join(path[1:])
 
 
+# How long a connect waits for another thread's closing of the same file (its checkpoint). Seen with
+# three concurrent runs at TPC-H SF 1: "Unique file handle conflict", gone once the close has finished.
+_REOPEN_SECONDS = 30.0
 # Every connection this process has open, so a stopping `dagmesh run` can interrupt their queries.
 _OPEN_CONNECTIONS: set[duckdb.DuckDBPyConnection] = set()
 _OPEN_CONNECTIONS_CHANGES = threading.Lock()
@@ -293,12 +296,25 @@ class MeshWarehouse(DuckDBResource):
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         wait = LockWait(self.database, self.lock_timeout_seconds)
         delay = 0.05
+        reopen_deadline = time.monotonic() + _REOPEN_SECONDS
         while True:
             try:
                 con = duckdb.connect(self.database, config=self._config())
                 # A long query would draw DuckDB's progress bar into the run's captured stdout.
                 con.execute("SET enable_progress_bar = false")
                 break
+            except duckdb.BinderException as error:
+                # This process's last connection to the file is still closing (its checkpoint) in
+                # another thread: the file is free again once that has finished.
+                if "unique file handle conflict" not in str(error).lower():
+                    raise
+                if time.monotonic() > reopen_deadline:
+                    raise DagmeshError(
+                        f"the warehouse {self.database} stayed open in this process under another "
+                        f"name for {_REOPEN_SECONDS:.0f}s (an ATTACH of the file?); close that "
+                        f"connection first. Nothing was written. DuckDB said: {error}"
+                    ) from error
+                time.sleep(0.02 * (0.5 + random.random()))
             except duckdb.IOException as error:
                 if not is_lock_error(error):
                     raise
