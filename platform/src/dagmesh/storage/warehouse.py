@@ -1259,8 +1259,10 @@ def served_table(
 ) -> tuple[str, str]:
     """The table a consumer pinned to `major` reads: the product's own while its current major is
     that one, else the previous major's kept table until its deprecation date."""
+    if major is None:  # unpinned: the product's own table, without asking the log again
+        return table
     latest = latest_publication_in(con, table)
-    if major is None or latest is None or _major(str(latest.get("version") or "")) == major:
+    if latest is None or _major(str(latest.get("version") or "")) == major:
         return table
     current = _major(str(latest.get("version") or ""))
     product = f"{table[0]}/{table[1]}"
