@@ -15,6 +15,7 @@ from pandera.typing import Series
 
 from dagmesh import SLO, Relation, data_product, domain_definitions, query
 from dagmesh.governance.sensors import versions
+from dagmesh.storage.engine import current_connection
 from dagmesh.storage.settings import MeshSettings
 from dagmesh.storage.warehouse import MajorNotServedError, MeshWarehouse
 from tests.helpers.readers import TRUSTED
@@ -39,13 +40,42 @@ class Sums(pa.DataFrameModel):
     amount: Series[float] = pa.Field(description="Their amount.")
 
 
-def _orders(version: str):
-    if version.startswith("1."):
+def _orders(version: str, kind: str = "pandas"):
+    """The producer, in pandas or (`kind="relation"`) in the warehouse: a relation's major bump moves
+    the previous table aside by a rename instead of a copy."""
+    if version.startswith("1.") and kind == "relation":
+
+        @data_product(contract=OrdersV1, owners=OWNERS, access="public", version=version, slo=DAY)
+        def orders() -> Relation:
+            """Three orders, as v1 shapes them, built in the warehouse."""
+            return current_connection().sql(
+                "SELECT order_id::BIGINT AS order_id, amount::DOUBLE AS amount "
+                "FROM (VALUES (1, 10.0), (2, 20.0), (3, 30.0)) AS o(order_id, amount)"
+            )
+
+    elif version.startswith("1."):
 
         @data_product(contract=OrdersV1, owners=OWNERS, access="public", version=version, slo=DAY)
         def orders() -> pd.DataFrame:
             """Three orders, as v1 shapes them."""
             return pd.DataFrame({"order_id": [1, 2, 3], "amount": [10.0, 20.0, 30.0]})
+
+    elif kind == "relation":
+
+        @data_product(
+            contract=OrdersV2,
+            owners=OWNERS,
+            access="public",
+            version=version,
+            slo=DAY,
+            deprecation_date=UNTIL,
+        )
+        def orders() -> Relation:
+            """Four orders, as v2 shapes them, built in the warehouse."""
+            return current_connection().sql(
+                "SELECT order_id::BIGINT AS order_id, total::DOUBLE AS total "
+                "FROM (VALUES (1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0)) AS o(order_id, total)"
+            )
 
     else:
 
@@ -106,11 +136,14 @@ def backend(request, tmp_path, monkeypatch):
         yield instance, MeshWarehouse.from_settings(MeshSettings.from_env())
 
 
-def test_pinned_consumers_read_the_previous_major_until_it_is_retired(backend):
+@pytest.mark.parametrize("producer", ["pandas", "relation"])
+def test_pinned_consumers_read_the_previous_major_until_it_is_retired(backend, producer):
     instance, warehouse = backend
     consumers = domain_definitions("ops", [pandas_sums, sql_sums])
-    assert _run(_orders("1.0.0"), instance).success
-    assert _run(_orders("2.0.0"), instance).success  # the major bump: v1 is kept beside it
+    assert _run(_orders("1.0.0", producer), instance).success
+    assert _run(
+        _orders("2.0.0", producer), instance
+    ).success  # the major bump: v1 is kept beside it
     assert _run(consumers, instance).success
     for product in ("pandas_sums", "sql_sums"):
         frame = warehouse.read(("ops", product), reader=TRUSTED)

@@ -103,11 +103,15 @@ def target(contract: Contract, **options: Any) -> PublishTarget:
 
 
 def leftovers(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Temporary views and tables on the connection (the publish's own, if it left any)."""
+    """Temporary views and tables on the connection, and committed stage tables in the file (the
+    publish's own, if it left any)."""
     views = con.execute(
         "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
     ).fetchall()
-    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE temporary OR starts_with(table_name, '_dagmesh_stage')"
+    ).fetchall()
     return sorted(name for (name,) in views + tables)
 
 

@@ -55,6 +55,7 @@ from dagmesh.storage.audit import (
     FrameSource,
     audit_staged_table,
 )
+from dagmesh.storage.committed_stage import committed_stage
 from dagmesh.storage.engine import ForeignRelationError, Relation, register_view
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
@@ -585,10 +586,12 @@ class MeshWarehouse(DuckDBResource):
     ) -> PublishResult:
         """Write-audit-publish of an in-warehouse product: `relation` (on `con`, the step's own
         connection) never leaves DuckDB. Its column types must be the contract's DuckDB types exactly
-        (no cast decides for the contract). Unmasked and unpartitioned, it is written straight into the
-        product's table inside a transaction and audited there, so the data is written once; readers
-        see the new rows only if every check passed, else the transaction rolls back. Masked or
-        partitioned, it is staged in a temp table first (unmasked values never reach the file)."""
+        (no cast decides for the contract). Unmasked and unpartitioned, its rows are written once: on the
+        DuckDB file into a committed stage no consumer can name, audited there and renamed into place
+        (`committed_stage`); on the lake, and for a domain's first product, into the product's table
+        inside the publishing transaction, audited there. Readers see the new rows only if every check
+        passed. Masked or partitioned, it is staged in a temp table first (unmasked values never reach
+        the file)."""
         self._refuse_schema_named_like_the_file(target.table, target.product)
         contract = target.contract
         if not isinstance(relation, Relation):
@@ -631,6 +634,11 @@ class MeshWarehouse(DuckDBResource):
     def _publish_in_place(
         self, con: duckdb.DuckDBPyConnection, target: PublishTarget
     ) -> tuple[AuditResult, int | None]:
+        if not _on_lake(con) and _schema_exists(con, target.table[0]):
+            return _publish_by_rename(con, target), None
+        # On the lake (a committed stage would be a snapshot of its own) and for a domain's first
+        # product (a violation must leave no schema), the rows are written and audited in the
+        # publishing transaction.
         contract = target.contract
         assert contract is not None
         table = qualified_name(target.table)
@@ -692,6 +700,55 @@ class MeshWarehouse(DuckDBResource):
             lambda: _publish_staged(con, target, partition, result.rows, contract.arrow_schema, {}),
         )
         return result, snapshot
+
+
+def _publish_by_rename(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> AuditResult:
+    """An in-warehouse product on the DuckDB file: its rows written once into a committed stage,
+    audited there (`committed_stage`), and renamed into the product's place in the publishing
+    transaction; a violation drops the stage and publishes nothing."""
+    contract = target.contract
+    assert contract is not None
+    with committed_stage(con, target.table) as stage:
+        con.execute(
+            f"CREATE TABLE {stage} AS SELECT {relation_types.projection(contract)} "
+            f"FROM {quote_identifier(_INCOMING)}"
+        )
+        result = audit_staged_table(
+            con,
+            stage,
+            contract,
+            _frame_reader(con, stage, contract),
+            extra=relation_types.storable_checks(contract),
+        )
+        if not result.passed:
+            raise ContractViolation(target.product, target.owners, result)
+        table = qualified_name(target.table)
+        with _publishing_transaction(con, target) as publication:
+            if table_exists_in(con, target.table):
+                previous = int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+                refusal = target.volume.refusal(previous, result.rows)
+                if refusal is not None:
+                    outcomes = [*result.outcomes, _volume_refusal(refusal, previous, result.rows)]
+                    raise ContractViolation(
+                        target.product, target.owners, AuditResult(result.rows, outcomes)
+                    )
+                if not _move_previous_major(con, target):
+                    con.execute(f"DROP TABLE {table}")
+            con.execute(f"ALTER TABLE {stage} RENAME TO {quote_identifier(target.table[1])}")
+            _log_publication(
+                con, target, None, result.rows, contract.arrow_schema, {}, table, publication.id
+            )
+    return result
+
+
+def _schema_exists(con: duckdb.DuckDBPyConnection, schema: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() "
+            "AND schema_name = ?",
+            [schema],
+        ).fetchone()
+    )
 
 
 def _frame_reader(
@@ -1232,14 +1289,34 @@ def archive_table(table: tuple[str, str], major: int) -> tuple[str, str]:
     return table[0], f"{table[1]}__v{major}"
 
 
+def _previous_major_kept_as(
+    con: duckdb.DuckDBPyConnection, target: PublishTarget
+) -> tuple[str, str] | None:
+    """Where the table as the previous major published it is kept, when this publish bumps the major."""
+    previous = _latest_version(con, target.table)
+    if not previous or _major(target.version) <= _major(previous):
+        return None
+    return archive_table(target.table, _major(previous))
+
+
+def _move_previous_major(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> bool:
+    """`_keep_previous_major` for a table about to be replaced whole: renamed, not copied. Whether
+    it was moved (the product's own name is free then)."""
+    kept = _previous_major_kept_as(con, target)
+    if kept is None:
+        return False
+    con.execute(f"DROP TABLE IF EXISTS {qualified_name(kept)}")
+    con.execute(f"ALTER TABLE {qualified_name(target.table)} RENAME TO {quote_identifier(kept[1])}")
+    return True
+
+
 def _keep_previous_major(con: duckdb.DuckDBPyConnection, target: PublishTarget) -> None:
     """Inside the publishing transaction, before the table is replaced: on a major bump, the table as
     the previous major published it is kept as `<table>__v<major>`, for consumers pinned to it
     (`sales/orders@1`) until the deprecation date; nothing is deleted."""
-    previous = _latest_version(con, target.table)
-    if not previous or _major(target.version) <= _major(previous):
+    kept = _previous_major_kept_as(con, target)
+    if kept is None:
         return
-    kept = archive_table(target.table, _major(previous))
     con.execute(
         f"CREATE OR REPLACE TABLE {qualified_name(kept)} AS "
         f"SELECT * FROM {qualified_name(target.table)}"
