@@ -167,6 +167,9 @@ _REOPEN_SECONDS = 30.0
 # Every connection this process has open, so a stopping `dagmesh run` can interrupt their queries.
 _OPEN_CONNECTIONS: set[duckdb.DuckDBPyConnection] = set()
 _OPEN_CONNECTIONS_CHANGES = threading.Lock()
+# Files kept open (`MeshWarehouse.kept_open`): the connection keeping each, once one was made.
+_KEPT: dict[str, duckdb.DuckDBPyConnection | None] = {}
+_KEPT_CHANGES = threading.Lock()
 
 
 @contextmanager
@@ -329,8 +332,34 @@ class MeshWarehouse(DuckDBResource):
                 wait.note(error)
                 time.sleep(min(delay * (0.5 + random.random()), wait.remaining()))
                 delay = min(delay * 2, 2.0)
+        with _KEPT_CHANGES:
+            if self.database in _KEPT and _KEPT[self.database] is None:
+                # A connection of its own to the same open database (a cursor would be closed
+                # with `con`).
+                _KEPT[self.database] = duckdb.connect(self.database, config=self._config())
         with _tracked(con):
             yield con
+
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """Keep the DuckDB file open from the block's first connection to its end (`dagmesh run`):
+        every later `get_connection` joins the open database (DuckDB shares one per file and config
+        in a process) instead of opening the file again and checkpointing it at its close. The first
+        connection waits for the file's lock as any does, naming the product that waits; from then
+        the file stays locked against other processes until the block ends, as it mostly is while a
+        mesh run writes. On the lake: nothing to keep."""
+        if self.lake is not None or self.database == ":memory:":
+            yield
+            return
+        with _KEPT_CHANGES:
+            _KEPT.setdefault(self.database, None)
+        try:
+            yield
+        finally:
+            with _KEPT_CHANGES:
+                kept = _KEPT.pop(self.database, None)
+            if kept is not None:
+                kept.close()  # the file's one checkpoint of the block
 
     def _refuse_schema_named_like_the_file(self, table: tuple[str, str], product: str) -> None:
         """DuckDB names a file's catalog after the file: a schema of the same name is ambiguous in

@@ -104,6 +104,7 @@ def run(
     """Materialize every product of every code location, in dependency order across domains.
     Ctrl-C (or SIGTERM) stops it within seconds: nothing is half-published, no further product starts."""
     from dagmesh.storage.lock_wait import run_lock_deadline
+    from dagmesh.storage.warehouse import MeshWarehouse
     from dagmesh.tools.run_instance import for_concurrent_runs
     from dagmesh.tools.runner import plan, run_mesh
     from dagmesh.tools.stopping import MeshStop
@@ -163,7 +164,12 @@ def run(
             )
 
         stop = MeshStop(announce=stopping)
-        with stop.on_signals(), run_lock_deadline(settings.lock_timeout, say):
+        warehouse = MeshWarehouse.from_settings(settings)
+        with (
+            stop.on_signals(),
+            run_lock_deadline(settings.lock_timeout, say),
+            warehouse.kept_open(),
+        ):
             result = run_mesh(
                 locations,
                 for_concurrent_runs(instance) if parallel > 1 else instance,
@@ -652,7 +658,18 @@ def rollback(
 
 
 def main() -> None:
-    """Entry point: platform errors print as one clear message and exit 2, never a traceback."""
+    """Entry point: platform errors print as one clear message and exit 2, never a traceback. The
+    process ends without freeing its heap (`process_exit`)."""
+    from dagmesh.tools.process_exit import exit_now
+
+    try:
+        _run_app()
+    except SystemExit as exit:
+        exit_now(exit.code)
+    exit_now(0)
+
+
+def _run_app() -> None:
     warnings.filterwarnings("ignore", module="dagster")
     warnings.filterwarnings("ignore", category=UserWarning, message=".*[Bb]eta.*")
     try:
