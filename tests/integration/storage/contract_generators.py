@@ -1158,27 +1158,50 @@ def _cell_equal(a: Any, b: Any) -> bool:
         return False
 
 
+def _between(before: Any, published: Any, after: Any) -> bool:
+    """Whether a moment coerced from the clock was published as one between two coercions of it."""
+    if not all(isinstance(v, pd.Timestamp) for v in (before, published, after)):
+        return False
+    if before == after:  # not read against the clock: only equality will do
+        return False
+    try:
+        return bool(before <= published <= after)
+    except TypeError:  # naive against aware
+        return False
+
+
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or value is pd.NaT
 
 
-def _column_difference(expected: pd.Series, published: pd.Series) -> str | None:
+def _column_difference(
+    expected: pd.Series, published: pd.Series, later: pd.Series | None = None
+) -> str | None:
+    """The first row where `published` is not what was written. `later` is pandera's coercion of the
+    same frame once the publish had finished: a string pandas reads against the clock ('now', 'today')
+    was coerced by the publish at a moment between the two, so such a value may lie between them."""
     expected_na = expected.isna().to_numpy(dtype=bool)
     published_na = published.isna().to_numpy(dtype=bool)
-    for i, (left, right) in enumerate(zip(expected.tolist(), published.tolist(), strict=True)):
+    later_values = later.tolist() if later is not None else [None] * len(expected)
+    rows = zip(expected.tolist(), published.tolist(), later_values, strict=True)
+    for i, (left, right, after) in enumerate(rows):
         if expected_na[i] or published_na[i]:
             same = bool(expected_na[i] and published_na[i])
         else:
-            same = _cell_equal(left, right)
+            same = _cell_equal(left, right) or _between(left, right, after)
         if not same:
             return f"row {i}: wrote {left!r}, published {right!r}"
     return None
 
 
 def check_published(
-    contract: Any, published: pd.DataFrame, expected: pd.DataFrame
+    contract: Any,
+    published: pd.DataFrame,
+    expected: pd.DataFrame,
+    expected_later: pd.DataFrame | None = None,
 ) -> tuple[list[Finding], list[str]]:
-    """Soundness of a publication: the table satisfies the published schema and holds the values."""
+    """Soundness of a publication: the table satisfies the published schema and holds the values
+    (`expected`, or for a value read against the clock one between it and `expected_later`)."""
     findings: list[Finding] = []
     schema, note = published_schema(contract)
     notes = [note] if note else []
@@ -1219,7 +1242,10 @@ def check_published(
     for name in names:
         if name in masked:
             continue
-        difference = _column_difference(expected[name], published[name].reset_index(drop=True))
+        later = None if expected_later is None else expected_later.reset_index(drop=True)[name]
+        difference = _column_difference(
+            expected[name], published[name].reset_index(drop=True), later
+        )
         if difference:
             dtype = schema.columns[name].dtype
             findings.append(Finding(f"values changed in {dtype}", f"{name!r} {difference}"))
@@ -1278,7 +1304,8 @@ def compare(
 
     if _mutated(original, frame):
         return Outcome(SOUNDNESS, (Finding("publish changed the caller's frame"),))
-    return judge_publication(contract, validated, rejection, warehouse, table)
+    later = pandera_verdict(model, frame)[0] if validated is not None else None
+    return judge_publication(contract, validated, rejection, warehouse, table, later)
 
 
 def judge_refusal(
@@ -1308,6 +1335,7 @@ def judge_publication(
     rejection: Sequence[Finding],
     warehouse: MeshWarehouse,
     table: tuple[str, str],
+    validated_later: pd.DataFrame | None = None,
 ) -> Outcome:
     """A publish that went through, against pandera's verdict: publishing what pandera rejects is
     unsound, and what was published must read back as the frame pandera validated."""
@@ -1322,7 +1350,7 @@ def judge_publication(
         return Outcome(
             SOUNDNESS, (Finding(f"read raised {type(error).__name__}", str(error)[:300]),)
         )
-    findings, notes = check_published(contract, published, validated)
+    findings, notes = check_published(contract, published, validated, validated_later)
     if findings:
         return Outcome(SOUNDNESS, tuple(findings), notes=tuple(notes))
     return Outcome(PUBLISHED_OK, notes=tuple(notes))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import random
 import re
 import threading
@@ -359,7 +360,16 @@ class MeshWarehouse(DuckDBResource):
             with _KEPT_CHANGES:
                 kept = _KEPT.pop(self.database, None)
             if kept is not None:
-                kept.close()  # the file's one checkpoint of the block
+                try:
+                    kept.close()  # the file's one checkpoint of the block
+                except duckdb.Error as error:  # what was published is committed all the same
+                    logging.getLogger(__name__).warning(
+                        "the warehouse %s was not checkpointed at the end of the run; every "
+                        "publication is committed in its write-ahead log, which its next open "
+                        "replays. DuckDB said: %s",
+                        self.database,
+                        error,
+                    )
 
     def _refuse_schema_named_like_the_file(self, table: tuple[str, str], product: str) -> None:
         """DuckDB names a file's catalog after the file: a schema of the same name is ambiguous in
@@ -683,19 +693,7 @@ class MeshWarehouse(DuckDBResource):
                 f"CREATE OR REPLACE TABLE {table} AS "
                 f"SELECT {projection} FROM {quote_identifier(_INCOMING)}"
             )
-            result = audit_staged_table(
-                con,
-                table,
-                contract,
-                _frame_reader(con, table, contract),
-                extra=relation_types.storable_checks(contract),
-            )
-            outcomes = list(result.outcomes)
-            if previous is not None:
-                refusal = target.volume.refusal(previous, result.rows)
-                if refusal is not None:
-                    outcomes.append(_volume_refusal(refusal, previous, result.rows))
-            result = AuditResult(rows=result.rows, outcomes=outcomes)
+            result = _with_volume_guard(target, _audited_relation(con, table, contract), previous)
             if not result.passed:
                 raise ContractViolation(target.product, target.owners, result)
             _log_publication(
@@ -737,30 +735,21 @@ def _publish_by_rename(con: duckdb.DuckDBPyConnection, target: PublishTarget) ->
     transaction; a violation drops the stage and publishes nothing."""
     contract = target.contract
     assert contract is not None
+    projection = relation_types.projection(contract)
     with committed_stage(con, target.table) as stage:
         con.execute(
-            f"CREATE TABLE {stage} AS SELECT {relation_types.projection(contract)} "
-            f"FROM {quote_identifier(_INCOMING)}"
+            f"CREATE TABLE {stage} AS SELECT {projection} FROM {quote_identifier(_INCOMING)}"
         )
-        result = audit_staged_table(
-            con,
-            stage,
-            contract,
-            _frame_reader(con, stage, contract),
-            extra=relation_types.storable_checks(contract),
-        )
+        result = _audited_relation(con, stage, contract)
         if not result.passed:
             raise ContractViolation(target.product, target.owners, result)
         table = qualified_name(target.table)
         with _publishing_transaction(con, target) as publication:
             if table_exists_in(con, target.table):
                 previous = int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-                refusal = target.volume.refusal(previous, result.rows)
-                if refusal is not None:
-                    outcomes = [*result.outcomes, _volume_refusal(refusal, previous, result.rows)]
-                    raise ContractViolation(
-                        target.product, target.owners, AuditResult(result.rows, outcomes)
-                    )
+                result = _with_volume_guard(target, result, previous)
+                if not result.passed:
+                    raise ContractViolation(target.product, target.owners, result)
                 if not _move_previous_major(con, target):
                     con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE {stage} RENAME TO {quote_identifier(target.table[1])}")
@@ -768,6 +757,31 @@ def _publish_by_rename(con: duckdb.DuckDBPyConnection, target: PublishTarget) ->
                 con, target, None, result.rows, contract.arrow_schema, {}, table, publication.id
             )
     return result
+
+
+def _audited_relation(
+    con: duckdb.DuckDBPyConnection, table: str, contract: Contract
+) -> AuditResult:
+    """The audit of an in-warehouse product's written rows, with the checks of what pandas can hold."""
+    return audit_staged_table(
+        con,
+        table,
+        contract,
+        _frame_reader(con, table, contract),
+        extra=relation_types.storable_checks(contract),
+    )
+
+
+def _with_volume_guard(
+    target: PublishTarget, result: AuditResult, previous: int | None
+) -> AuditResult:
+    """`result` with the volume guard's refusal, if the rows changed too much from `previous`."""
+    refusal = None if previous is None else target.volume.refusal(previous, result.rows)
+    if refusal is None:
+        return result
+    assert previous is not None
+    outcomes = [*result.outcomes, _volume_refusal(refusal, previous, result.rows)]
+    return AuditResult(rows=result.rows, outcomes=outcomes)
 
 
 def _schema_exists(con: duckdb.DuckDBPyConnection, schema: str) -> bool:

@@ -657,19 +657,19 @@ def rollback(
     )
 
 
-def main() -> None:
-    """Entry point: platform errors print as one clear message and exit 2, never a traceback. The
-    process ends without freeing its heap (`process_exit`)."""
+def entry() -> None:
+    """The `dagmesh` command: `main`, then the process ends without freeing its heap (`process_exit`)."""
     from dagmesh.tools.process_exit import exit_now
 
     try:
-        _run_app()
+        main()
     except SystemExit as exit:
         exit_now(exit.code)
     exit_now(0)
 
 
-def _run_app() -> None:
+def main() -> None:
+    """The command line: platform errors print as one clear message and exit 2, never a traceback."""
     warnings.filterwarnings("ignore", module="dagster")
     warnings.filterwarnings("ignore", category=UserWarning, message=".*[Bb]eta.*")
     try:
@@ -686,4 +686,4 @@ def _run_app() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry()
