@@ -43,53 +43,28 @@ class Sums(pa.DataFrameModel):
 def _orders(version: str, kind: str = "pandas"):
     """The producer, in pandas or (`kind="relation"`) in the warehouse: a relation's major bump moves
     the previous table aside by a rename instead of a copy."""
-    if version.startswith("1.") and kind == "relation":
+    v1 = version.startswith("1.")
+    declared = {"contract": OrdersV1 if v1 else OrdersV2, "owners": OWNERS, "access": "public"}
+    declared.update(version=version, slo=DAY, **({} if v1 else {"deprecation_date": UNTIL}))
+    amounts = [10.0, 20.0, 30.0] if v1 else [1.0, 2.0, 3.0, 4.0]
+    column = "amount" if v1 else "total"  # v2 renames it: a breaking change
+    if kind == "relation":
 
-        @data_product(contract=OrdersV1, owners=OWNERS, access="public", version=version, slo=DAY)
+        @data_product(**declared)
         def orders() -> Relation:
-            """Three orders, as v1 shapes them, built in the warehouse."""
+            """The orders, as this major shapes them, built in the warehouse."""
+            rows = ", ".join(f"({i}, {a})" for i, a in enumerate(amounts, 1))
             return current_connection().sql(
-                "SELECT order_id::BIGINT AS order_id, amount::DOUBLE AS amount "
-                "FROM (VALUES (1, 10.0), (2, 20.0), (3, 30.0)) AS o(order_id, amount)"
-            )
-
-    elif version.startswith("1."):
-
-        @data_product(contract=OrdersV1, owners=OWNERS, access="public", version=version, slo=DAY)
-        def orders() -> pd.DataFrame:
-            """Three orders, as v1 shapes them."""
-            return pd.DataFrame({"order_id": [1, 2, 3], "amount": [10.0, 20.0, 30.0]})
-
-    elif kind == "relation":
-
-        @data_product(
-            contract=OrdersV2,
-            owners=OWNERS,
-            access="public",
-            version=version,
-            slo=DAY,
-            deprecation_date=UNTIL,
-        )
-        def orders() -> Relation:
-            """Four orders, as v2 shapes them, built in the warehouse."""
-            return current_connection().sql(
-                "SELECT order_id::BIGINT AS order_id, total::DOUBLE AS total "
-                "FROM (VALUES (1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0)) AS o(order_id, total)"
+                f"SELECT order_id::BIGINT AS order_id, {column}::DOUBLE AS {column} "
+                f"FROM (VALUES {rows}) AS o(order_id, {column})"
             )
 
     else:
 
-        @data_product(
-            contract=OrdersV2,
-            owners=OWNERS,
-            access="public",
-            version=version,
-            slo=DAY,
-            deprecation_date=UNTIL,
-        )
+        @data_product(**declared)
         def orders() -> pd.DataFrame:
-            """Four orders, as v2 shapes them."""
-            return pd.DataFrame({"order_id": [1, 2, 3, 4], "total": [1.0, 2.0, 3.0, 4.0]})
+            """The orders, as this major shapes them."""
+            return pd.DataFrame({"order_id": range(1, len(amounts) + 1), column: amounts})
 
     return domain_definitions("shop", [orders])
 
