@@ -111,6 +111,17 @@ def test_bad_product_name_is_refused_naming_it(name: str) -> None:
     assert "lower_snake_case" in message
 
 
+@pytest.mark.parametrize("name", ["shipments__v1", "shipments__v12"])
+def test_a_name_where_a_previous_major_is_kept_is_refused(name: str) -> None:
+    """`shipments__v1` is where `shipments` keeps its major 1 after a bump to 2: a product of that name
+    would have its table replaced by another product's old rows."""
+    with pytest.raises(ProductDefinitionError) as caught:
+        declare(name=name)(shipments)
+    message = str(caught.value)
+    assert f"data product '{name}'" in message and "previous major is kept" in message
+    declare(name="shipments__v1x")(shipments)  # only the archive's exact shape is reserved
+
+
 def test_bad_function_name_is_refused_naming_it() -> None:
     def Shipments() -> pd.DataFrame:
         """Shipments."""

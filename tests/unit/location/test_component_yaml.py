@@ -49,6 +49,15 @@ def test_malformed_yaml_is_reported_with_file_and_line(tmp_path):
     assert f"{where}:9`\n  Value error, column 'BadName' must be lower_snake_case" in text
 
 
+def test_a_yaml_product_named_like_a_kept_previous_major_is_refused(tmp_path):
+    text = _load_error(
+        _project(
+            tmp_path, "shopkept", {"orders__v1": BAD.replace("name: broken", "name: orders__v1")}
+        )
+    )
+    assert "product name 'orders__v1': a name ending in __v<digits>" in text, text
+
+
 def test_the_logistics_location_holds_its_yaml_product(mesh_home):
     """`logistics/part_demand` is declared in `defs/part_demand/defs.yaml`; the location Dagster loads
     holds it, built by its component, beside the Python products."""

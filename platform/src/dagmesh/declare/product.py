@@ -24,7 +24,7 @@ from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
 from dagmesh.declare.contract import Contract, ContractDefinitionError, read_contract
 from dagmesh.declare.expectation_suite import check_configuration, is_configuration, read_suite_file
-from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN
+from dagmesh.declare.names import OWNER_PATTERN, SEMVER_PATTERN, product_name_problem
 from dagmesh.declare.volume import Volume
 
 AccessLevel = Literal["public", "internal", "private"]
@@ -303,10 +303,9 @@ def data_product(
 
     def decorate(fn: Callable[..., Any]) -> DataProduct:
         product = name or fn.__name__
-        if not NAME_PATTERN.match(product):
-            raise _problem(
-                product, "names are lower_snake_case, start with a letter, at most 63 chars", where
-            )
+        problem = product_name_problem(product)
+        if problem:
+            raise _problem(product, problem, where)
         try:
             parsed_contract = read_contract(contract)
         except ContractDefinitionError as error:

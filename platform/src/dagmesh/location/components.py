@@ -46,7 +46,13 @@ from pydantic import AfterValidator, BeforeValidator, field_validator, model_val
 from dagmesh.binding.asset import product_definitions
 from dagmesh.core.errors import ProductDefinitionError
 from dagmesh.declare.access import ACCESS_LEVELS
-from dagmesh.declare.names import NAME_PATTERN, OWNER_PATTERN, SEMVER_PATTERN, Mask
+from dagmesh.declare.names import (
+    NAME_PATTERN,
+    OWNER_PATTERN,
+    SEMVER_PATTERN,
+    Mask,
+    product_name_problem,
+)
 from dagmesh.declare.product import (
     SLO,
     SQL_ATTRIBUTE,
@@ -232,8 +238,9 @@ class SLOSpec(dg.Model):
 
 
 def _product_name(value: str) -> str:
-    if not NAME_PATTERN.match(value):
-        raise ValueError(f"product name {value!r} must be lower_snake_case")
+    problem = product_name_problem(value)
+    if problem:
+        raise ValueError(f"product name {value!r}: {problem}")
     return value
 
 

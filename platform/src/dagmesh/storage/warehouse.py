@@ -56,7 +56,7 @@ from dagmesh.storage.audit import (
     FrameSource,
     audit_staged_table,
 )
-from dagmesh.storage.committed_stage import committed_stage
+from dagmesh.storage.committed_stage import committed_stage, is_stage
 from dagmesh.storage.engine import ForeignRelationError, Relation, register_view
 from dagmesh.storage.frame_types import typed_arrow
 from dagmesh.storage.frames import arrow_to_pandas, restore_types
@@ -419,6 +419,13 @@ class MeshWarehouse(DuckDBResource):
         product = upstream or "/".join(table)
         self._refuse_schema_named_like_the_file(table, product)
         reader = self.reader_for(reader)
+        if is_stage(table[1]):  # rows of a publish not yet audited, or of one a kill left
+            who = reader.name if reader is not None else "a read naming no reader"
+            raise AccessDeniedError(
+                f"{who} may not read {table[0]}.{table[1]}: it is a stage of a publish, not a "
+                "product (its rows are not audited, and it is held to no access level). Read the "
+                "product itself. Read refused; nothing was loaded."
+            )
         with self.get_connection() as con:
             publication = publication_of(con, table)
             producer = str(publication["product"]) if publication else "/".join(table)
