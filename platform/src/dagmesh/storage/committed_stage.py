@@ -52,8 +52,8 @@ def committed_stage(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> I
             _WRITING.discard(stage)
 
 
-def drop_abandoned_stages(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> list[str]:
-    """Drop the stages of `table` that no publish of this process is writing; their names."""
+def drop_abandoned_stages(con: duckdb.DuckDBPyConnection, table: tuple[str, str]) -> None:
+    """Drop the stages of `table` that no publish of this process is writing."""
     found = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
         "AND table_schema = ? AND starts_with(table_name, ?)",
@@ -63,4 +63,3 @@ def drop_abandoned_stages(con: duckdb.DuckDBPyConnection, table: tuple[str, str]
         abandoned = [name for (name,) in found if (table[0], name) not in _WRITING]
     for name in abandoned:
         con.execute(f"DROP TABLE IF EXISTS {qualified_name((table[0], name))}")
-    return abandoned

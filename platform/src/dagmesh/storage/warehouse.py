@@ -680,7 +680,7 @@ class MeshWarehouse(DuckDBResource):
     def _publish_in_place(
         self, con: duckdb.DuckDBPyConnection, target: PublishTarget
     ) -> tuple[AuditResult, int | None]:
-        if not _on_lake(con) and _schema_exists(con, target.table[0]):
+        if not self.is_lakehouse and _schema_exists(con, target.table[0]):
             return _publish_by_rename(con, target), None
         # On the lake (a committed stage would be a snapshot of its own) and for a domain's first
         # product (a violation must leave no schema), the rows are written and audited in the
@@ -1120,11 +1120,7 @@ def _publishing_transaction(
     with _CATALOG_CHANGES:
         _ensure_log(con)
     schema = target.table[0]
-    new_schema = not con.execute(
-        "SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() "
-        "AND schema_name = ?",
-        [schema],
-    ).fetchone()
+    new_schema = not _schema_exists(con, schema)
     publication = _Publication()
     on_lake = _on_lake(con)
     with _NEW_SCHEMAS if new_schema else nullcontext():
