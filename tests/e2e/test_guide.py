@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ import yaml
 
 from dagmesh.tools import scaffold
 from dagmesh.tools.scaffold import ScaffoldError, new_domain, new_product
+from tests.helpers.project_copy import copy_project
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guide.md"
@@ -86,21 +86,7 @@ def guide_commands() -> list[str]:
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A copy of the project's files (no venv, no state), as a team would have after cloning."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    copy = tmp_path / "project"
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            target = copy / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return copy
+    return copy_project(tmp_path / "project")
 
 
 def _env(project: Path) -> dict[str, str]:

@@ -36,6 +36,7 @@ import pytest
 
 from dagmesh.binding.workspace import read_workspace
 from dagmesh.tools.dev_server import serve_with_restarts
+from tests.helpers.project_copy import copy_project
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "workspace.yaml"
@@ -145,23 +146,6 @@ class Webserver:
             answer = json.load(response)
         assert not answer.get("errors"), answer["errors"]
         return answer["data"]
-
-
-def copy_project(target: Path) -> Path:
-    """The project's files (no venv, no state), as a team has them after cloning."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
 
 
 def _wait_until_loaded(server: Webserver, expected: list[str]) -> None:
