@@ -82,3 +82,47 @@ def test_an_error_that_is_not_a_conflict_is_not_retried(warehouse):
     with pytest.raises(duckdb.TransactionException, match="disk full"):
         _with_retries(TARGET, broken)
     assert attempts == [1]
+
+
+# What CI saw when four writers published at once (the head of DuckLake's message, and the tail).
+ID_COLLISION = (
+    "TransactionContext Error: Failed to commit: Failed to commit DuckLake transaction. Exceeded the "
+    "maximum retry count of 10 set by the ducklake_max_retry_count setting. Failed to flush changes "
+    'into DuckLake: Failed to execute query "INSERT INTO "public".ducklake_snapshot VALUES (41, NOW(), '
+    '41, 46, 45); ...": ERROR:  duplicate key value violates unique constraint '
+    '"ducklake_snapshot_pkey"\nDETAIL:  Key (snapshot_id)=(41) already exists.'
+)
+
+
+def test_a_catalog_id_collision_is_a_lost_conflict_retried_then_named(warehouse):
+    """Two commits that picked the same snapshot id: the later lost, rolled back, and may run again."""
+    attempts = []
+
+    def colliding_once():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise duckdb.TransactionException(ID_COLLISION)
+        return "published"
+
+    assert _with_retries(TARGET, colliding_once) == "published"
+    assert len(attempts) == 2
+
+    def always_colliding():
+        raise duckdb.TransactionException(ID_COLLISION)
+
+    with pytest.raises(PublishConflictError, match="shop/n") as refused:
+        _with_retries(TARGET, always_colliding)
+    assert "another writer changed the lake's catalog (both commits took the same next id)" in str(
+        refused.value
+    )
+
+    def other_key():  # a primary key of a table of ours is a bug to see, not a race to retry
+        attempts.append(1)
+        raise duckdb.TransactionException(
+            'TransactionContext Error: duplicate key value violates unique constraint "orders_pkey"'
+        )
+
+    attempts.clear()
+    with pytest.raises(duckdb.TransactionException, match="orders_pkey"):
+        _with_retries(TARGET, other_key)
+    assert attempts == [1]

@@ -1083,7 +1083,7 @@ def _with_retries(target: PublishTarget, publish: Callable[[], T]) -> T:
         try:
             return publish()
         except duckdb.TransactionException as error:
-            if "conflict" not in str(error).lower():
+            if not _lost_to_a_concurrent_commit(error):
                 raise
             if attempt == _CONFLICT_RETRIES:
                 raise PublishConflictError(
@@ -1097,8 +1097,23 @@ def _with_retries(target: PublishTarget, publish: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+# Two commits to a lake whose catalog is in PostgreSQL can pick the same next snapshot (or file) id; the
+# later one's insert then violates the catalog's primary key (duckdb/ducklake#1094, #1283). It lost to
+# a concurrent commit like any conflict, and once DuckLake's own retries are spent it reaches us so.
+_CATALOG_ID_COLLISION = re.compile(
+    r'duplicate key value violates unique constraint "ducklake_\w+_pkey"'
+)
+
+
+def _lost_to_a_concurrent_commit(error: duckdb.TransactionException) -> bool:
+    message = str(error)
+    return "conflict" in message.lower() or bool(_CATALOG_ID_COLLISION.search(message))
+
+
 def _conflicting(error: Exception, target: PublishTarget) -> str:
     """What the conflict was over, as a product when the error names a product's table."""
+    if _CATALOG_ID_COLLISION.search(str(error)):
+        return "the lake's catalog (both commits took the same next id)"
     found = re.search(r'"?([A-Za-z_][\w]*)"?\."?([A-Za-z_][\w]*)"?', str(error))
     if not found:
         return f"the tables of {target.product}"
